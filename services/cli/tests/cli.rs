@@ -1,0 +1,98 @@
+//! The `signet` binary as scripts call it: output lines and exit codes (DESIGN.md, Contracts).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn testdata(sub: &str) -> PathBuf {
+    let base = std::env::var_os("SIGNET_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
+    base.join(sub)
+}
+
+fn signet(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run signet");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn lint_seed_policies_reports_the_truncated_key_only() {
+    let dir = testdata("policies");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("policies")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    files.sort();
+    let args: Vec<&str> = ["policy", "lint"].into_iter().chain(files.iter().map(String::as_str)).collect();
+    let out = signet(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let bad = dir.join("verify-image-signatures.yaml").display().to_string();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{bad}: document 1: spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.publicKeys: not a valid public key"
+        )),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn lint_valid_files_exits_zero() {
+    let file = testdata("policies").join("verify-attestations.yaml");
+    let out = signet(&["policy", "lint", &file.display().to_string()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn lint_missing_file_is_an_error() {
+    let out = signet(&["policy", "lint", "/nonexistent/policy.yaml"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).starts_with("/nonexistent/policy.yaml: cannot read"));
+}
+
+#[test]
+fn jp_query_from_stdin_and_file() {
+    let out = signet(
+        &["jp", "query", "length(scanner.result.vulnerabilities[?severity=='CRITICAL'])"],
+        Some(r#"{"scanner":{"result":{"vulnerabilities":[{"severity":"CRITICAL"},{"severity":"LOW"}]}}}"#),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out).trim(), "1");
+
+    let dir = std::env::temp_dir().join(format!("signet-jp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let file = dir.join("in.yaml");
+    std::fs::write(&file, "builder:\n  id: https://example.com/b\n").expect("write");
+    let out = signet(&["jp", "query", "-i", &file.display().to_string(), "to_upper(builder.id)"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out).trim(), "\"HTTPS://EXAMPLE.COM/B\"");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn jp_query_errors_exit_two() {
+    let out = signet(&["jp", "query", "foo[?"], Some("{}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.is_empty());
+    let out = signet(&["jp", "query", "foo"], Some("{not json"));
+    assert_eq!(out.status.code(), Some(2));
+}
