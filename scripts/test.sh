@@ -14,6 +14,10 @@ fi
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "test tools: docker-registry, htpasswd, cosign"
+scripts/install-test-tools.sh
+export COSIGN_BIN="$PWD/.cache/bin/cosign"
+
 step "rustfmt and clippy components"
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

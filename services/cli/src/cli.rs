@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Signet: verify container images against Kyverno policies, once, for the whole fleet.
 #[derive(Debug, Parser)]
@@ -20,6 +20,19 @@ pub enum Command {
     /// JMESPath with the Kyverno functions.
     #[command(subcommand)]
     Jp(JpCommand),
+    /// Write a cosign-compatible key pair: PREFIX.key (encrypted with COSIGN_PASSWORD) and PREFIX.pub.
+    GenerateKeyPair {
+        /// File name prefix.
+        #[arg(long, default_value = "cosign")]
+        output_key_prefix: String,
+    },
+    /// Sign an image the way `cosign sign --key` does (no transparency-log upload).
+    Sign(SignArgs),
+    /// Attach a signed in-toto attestation the way `cosign attest --key` does.
+    Attest(AttestArgs),
+    /// Verify images with a key (like `cosign verify`) or with Kyverno policies.
+    /// Exit 0 when all pass, 1 when any is denied, 2 when Signet could not decide.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,4 +56,97 @@ pub enum JpCommand {
         /// The JMESPath expression.
         expression: String,
     },
+}
+
+/// How to reach registries (sign, attest, verify).
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to registries.
+    #[arg(long)]
+    pub allow_http_registry: bool,
+    /// Accept registry TLS certificates without verifying them.
+    #[arg(long)]
+    pub allow_insecure_registry: bool,
+    /// Trust this CA certificate (PEM) for registry TLS; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Registry user name (else the Docker config's credentials are used).
+    #[arg(long, env = "SIGNET_REGISTRY_USERNAME")]
+    pub registry_username: Option<String>,
+    /// Registry password or token.
+    #[arg(long, env = "SIGNET_REGISTRY_PASSWORD", hide_env_values = true)]
+    pub registry_password: Option<String>,
+    /// Seconds to wait for one registry request.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub registry_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Private key (cosign's encrypted format; password from COSIGN_PASSWORD).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Annotation KEY=VALUE to sign into the payload; repeatable.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image (tag or digest).
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// Private key (cosign's encrypted format; password from COSIGN_PASSWORD).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Predicate type: slsaprovenance, slsaprovenance1, vuln, spdxjson, cyclonedx, custom, or a URI.
+    #[arg(long = "type", default_value = "custom")]
+    pub predicate_type: String,
+    /// The predicate (JSON file).
+    #[arg(long)]
+    pub predicate: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image (tag or digest).
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Public key(s) (PEM); any one key that verifies suffices.
+    #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
+    pub key: Option<PathBuf>,
+    /// Kyverno policy files; images are judged as a Pod in --namespace.
+    #[arg(long, num_args = 1..)]
+    pub policy: Vec<PathBuf>,
+    /// With --key: accept signatures that are not in the transparency log.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// With --policy: the namespace the Pod would run in.
+    #[arg(long, short = 'n', default_value = "default")]
+    pub namespace: String,
+    /// With --policy: a label of that namespace, KEY=VALUE; repeatable.
+    #[arg(long = "namespace-label", value_name = "KEY=VALUE")]
+    pub namespace_labels: Vec<String>,
+    /// A key that policies name as `secret: {namespace, name}`: NAMESPACE/NAME=PEMFILE; repeatable.
+    #[arg(long = "secret", value_name = "NAMESPACE/NAME=FILE")]
+    pub secrets: Vec<String>,
+    /// Trust root (trusted_root.json) instead of the embedded Sigstore public-good root.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "table")]
+    pub output: Output,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Images to verify.
+    #[arg(required = true)]
+    pub images: Vec<String>,
 }

@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 fn testdata(sub: &str) -> PathBuf {
     let base = std::env::var_os("SIGNET_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+        });
     base.join(sub)
 }
 
@@ -20,7 +22,12 @@ fn signet(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run signet");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
@@ -38,12 +45,18 @@ fn lint_seed_policies_reports_the_truncated_key_only() {
         .map(|e| e.expect("entry").path().display().to_string())
         .collect();
     files.sort();
-    let args: Vec<&str> = ["policy", "lint"].into_iter().chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = ["policy", "lint"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let out = signet(&args, None);
     assert_eq!(out.status.code(), Some(2));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    let bad = dir.join("verify-image-signatures.yaml").display().to_string();
+    let bad = dir
+        .join("verify-image-signatures.yaml")
+        .display()
+        .to_string();
     assert_eq!(lines.len(), 1, "{text}");
     assert!(
         lines[0].starts_with(&format!(
@@ -58,7 +71,12 @@ fn lint_seed_policies_reports_the_truncated_key_only() {
 fn lint_valid_files_exits_zero() {
     let file = testdata("policies").join("verify-attestations.yaml");
     let out = signet(&["policy", "lint", &file.display().to_string()], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout(&out).is_empty());
 }
 
@@ -72,18 +90,43 @@ fn lint_missing_file_is_an_error() {
 #[test]
 fn jp_query_from_stdin_and_file() {
     let out = signet(
-        &["jp", "query", "length(scanner.result.vulnerabilities[?severity=='CRITICAL'])"],
-        Some(r#"{"scanner":{"result":{"vulnerabilities":[{"severity":"CRITICAL"},{"severity":"LOW"}]}}}"#),
+        &[
+            "jp",
+            "query",
+            "length(scanner.result.vulnerabilities[?severity=='CRITICAL'])",
+        ],
+        Some(
+            r#"{"scanner":{"result":{"vulnerabilities":[{"severity":"CRITICAL"},{"severity":"LOW"}]}}}"#,
+        ),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout(&out).trim(), "1");
 
     let dir = std::env::temp_dir().join(format!("signet-jp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
     let file = dir.join("in.yaml");
     std::fs::write(&file, "builder:\n  id: https://example.com/b\n").expect("write");
-    let out = signet(&["jp", "query", "-i", &file.display().to_string(), "to_upper(builder.id)"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = signet(
+        &[
+            "jp",
+            "query",
+            "-i",
+            &file.display().to_string(),
+            "to_upper(builder.id)",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout(&out).trim(), "\"HTTPS://EXAMPLE.COM/B\"");
     std::fs::remove_dir_all(&dir).ok();
 }

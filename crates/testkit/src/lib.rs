@@ -1,0 +1,25 @@
+//! Test helpers for Signet's integration tests: a real CNCF Distribution registry
+//! (`docker-registry`, plain HTTP, TLS with a test CA, htpasswd basic auth), images pushed
+//! through the registry API, and the real cosign CLI to sign, attest and verify them.
+//!
+//! The binaries come from `scripts/install-test-tools.sh` (see `../shared/TESTING.md`).
+//! Every [`Registry`] owns a temporary folder (config, storage, logs, certificates) and its
+//! child process, which is killed when the value is dropped; each listens on its own free
+//! port, so tests can run in parallel.
+
+mod ca;
+mod cosign;
+mod push;
+mod registry;
+
+use std::path::PathBuf;
+
+pub use cosign::{ensure_success, Cosign};
+pub use push::push_random_image;
+pub use registry::{LoggedRequest, Registry, RegistryOptions};
+
+/// The workspace root: two folders above this crate's manifest.
+pub fn workspace_root() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}

@@ -1,0 +1,187 @@
+//! One `verifyImages` entry against one image: resolve the digest, check every attestor
+//! set on the signatures, then every attestation, then the digest requirements.
+
+use signet_policy::image::ImageRef;
+use signet_policy::ImageVerification;
+
+use super::attestations::Attestations;
+use super::attestors::{verify_set, SetOutcome};
+use super::signatures::Signatures;
+use super::{ArtifactCache, Ctx, Verifier};
+use crate::verdict::VerdictResult;
+use crate::Result;
+
+/// The outcome of one entry on one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryVerdict {
+    /// Pass, fail, skip or error.
+    pub result: VerdictResult,
+    /// Why, for a person.
+    pub message: String,
+    /// The image's digest, when known.
+    pub digest: Option<String>,
+    /// Field paths of the attestors that verified.
+    pub attestors_satisfied: Vec<String>,
+    /// The reference to write into the resource (`mutateDigest`): the image pinned to its
+    /// digest, when the entry mutates and the image was given by tag.
+    pub pinned: Option<String>,
+}
+
+impl EntryVerdict {
+    fn new(result: VerdictResult, message: String, digest: Option<String>) -> Self {
+        EntryVerdict {
+            result,
+            message,
+            digest,
+            attestors_satisfied: Vec::new(),
+            pinned: None,
+        }
+    }
+}
+
+impl Verifier {
+    /// Checks `image` against `entry`. `cache` holds what this decision already fetched.
+    /// The caller has established that the entry's image patterns match the image.
+    pub async fn verify_entry(
+        &self,
+        cache: &ArtifactCache,
+        image: &ImageRef,
+        entry: &ImageVerification,
+    ) -> EntryVerdict {
+        let has_checks = !entry.attestors.is_empty() || !entry.attestations.is_empty();
+        let needs_digest = has_checks || entry.mutate_digest;
+        let digest = match image.digest() {
+            Some(d) => Some(d.to_owned()),
+            None if needs_digest => match self
+                .registry
+                .resolve_digest(
+                    image.registry(),
+                    image.repository(),
+                    image.tag().unwrap_or("latest"),
+                )
+                .await
+            {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    return EntryVerdict::new(
+                        VerdictResult::Error,
+                        format!("cannot resolve {image} to a digest: {e}"),
+                        None,
+                    )
+                }
+            },
+            None => None,
+        };
+        let mut verdict = match (&digest, has_checks) {
+            (Some(d), true) => match self.check(cache, image, d, entry).await {
+                Ok(v) => v,
+                Err(e) => EntryVerdict::new(
+                    VerdictResult::Error,
+                    format!("cannot verify {image}: {e}"),
+                    digest.clone(),
+                ),
+            },
+            (_, false) if entry.required => EntryVerdict::new(
+                VerdictResult::Fail,
+                format!("unverified image {image}: the entry has no attestors or attestations and required is true"),
+                digest.clone(),
+            ),
+            (_, false) => EntryVerdict::new(
+                VerdictResult::Skip,
+                format!("{image} admitted without verification (required: false)"),
+                digest.clone(),
+            ),
+            (None, true) => unreachable_digest(image),
+        };
+        if matches!(verdict.result, VerdictResult::Pass | VerdictResult::Skip) {
+            if entry.verify_digest && !entry.mutate_digest && image.digest().is_none() {
+                verdict.result = VerdictResult::Fail;
+                verdict.message = format!(
+                    "missing digest for {image}: verifyDigest requires images by digest and mutateDigest is false"
+                );
+            } else if entry.mutate_digest && image.digest().is_none() {
+                verdict.pinned = digest.as_ref().map(|d| format!("{image}@{d}"));
+            }
+        }
+        verdict
+    }
+
+    async fn check(
+        &self,
+        cache: &ArtifactCache,
+        image: &ImageRef,
+        digest: &str,
+        entry: &ImageVerification,
+    ) -> Result<EntryVerdict> {
+        let ctx = Ctx {
+            verifier: self,
+            cache,
+            image,
+            digest,
+            entry,
+        };
+        let mut satisfied = Vec::new();
+        let fail = |message: String| {
+            Ok(EntryVerdict::new(
+                VerdictResult::Fail,
+                message,
+                Some(digest.to_owned()),
+            ))
+        };
+        for (i, set) in entry.attestors.iter().enumerate() {
+            match verify_set(&ctx, set, format!("attestors[{i}]"), &Signatures).await? {
+                SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
+                SetOutcome::Failed(why) => {
+                    return fail(format!(
+                        "image signature verification failed for {image}: attestors[{i}]: {why}"
+                    ))
+                }
+            }
+        }
+        for (i, attestation) in entry.attestations.iter().enumerate() {
+            if attestation.attestors.is_empty() {
+                return Ok(EntryVerdict::new(
+                    VerdictResult::Error,
+                    format!("attestations[{i}] has no attestors: Kyverno then verifies keylessly against the public-good root, which this build does not do"),
+                    Some(digest.to_owned()),
+                ));
+            }
+            let check = Attestations { attestation };
+            for (j, set) in attestation.attestors.iter().enumerate() {
+                let path = format!("attestations[{i}].attestors[{j}]");
+                match verify_set(&ctx, set, path.clone(), &check).await? {
+                    SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
+                    SetOutcome::Failed(why) => {
+                        return fail(format!(
+                            "image attestation verification failed for {image}: {path}: {why}"
+                        ))
+                    }
+                }
+            }
+        }
+        let what = if entry.attestations.is_empty() {
+            "signatures"
+        } else if entry.attestors.is_empty() {
+            "attestations"
+        } else {
+            "signatures and attestations"
+        };
+        let mut verdict = EntryVerdict::new(
+            VerdictResult::Pass,
+            format!("verified image {what} for {image}"),
+            Some(digest.to_owned()),
+        );
+        verdict.attestors_satisfied = satisfied;
+        Ok(verdict)
+    }
+}
+
+/// A digest is resolved whenever there are checks; reaching here is a bug, reported as an
+/// error verdict rather than a panic.
+fn unreachable_digest(image: &ImageRef) -> EntryVerdict {
+    EntryVerdict::new(
+        VerdictResult::Error,
+        format!("internal error: no digest for {image}"),
+        None,
+    )
+}

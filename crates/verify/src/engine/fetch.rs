@@ -1,0 +1,199 @@
+//! Signatures and attestations of an image, fetched once per decision whatever the number
+//! of rules, attestors, keys and containers that need them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use bytes::Bytes;
+use tokio::sync::OnceCell;
+
+use crate::cosign::{
+    attestation_tag, signature_tag, Envelope, Layer, SignatureManifest, BUNDLE_ANNOTATION,
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, DSSE_MEDIA_TYPE, SIGNATURE_ANNOTATION,
+    SIMPLE_SIGNING_MEDIA_TYPE,
+};
+use crate::registry::RegistryClient;
+use crate::{Error, Result};
+
+/// At most this many signature or attestation layers are read per image: an attacker who
+/// can push to a repository must not make every admission read unbounded data.
+pub const MAX_LAYERS: usize = 64;
+
+/// One cosign signature: the signed payload and what accompanies it.
+#[derive(Debug, Clone)]
+pub struct SignatureLayer {
+    /// The simple-signing payload, as signed.
+    pub payload: Bytes,
+    /// The raw signature bytes.
+    pub signature: Vec<u8>,
+    /// The signing certificate (PEM), for keyless and certificate attestors.
+    pub certificate: Option<String>,
+    /// The certificate chain (PEM).
+    pub chain: Option<String>,
+    /// The Rekor bundle (JSON), when the signature was logged.
+    pub bundle: Option<String>,
+}
+
+/// One cosign attestation: a DSSE envelope and what accompanies it.
+#[derive(Debug, Clone)]
+pub struct AttestationLayer {
+    /// The envelope (payload decoded).
+    pub envelope: Envelope,
+    /// The envelope exactly as stored, for transparency-log checks.
+    pub raw: Bytes,
+    /// The signing certificate (PEM).
+    pub certificate: Option<String>,
+    /// The certificate chain (PEM).
+    pub chain: Option<String>,
+    /// The Rekor bundle (JSON).
+    pub bundle: Option<String>,
+}
+
+type Shared<T> = Arc<OnceCell<std::result::Result<Arc<Vec<T>>, Arc<Error>>>>;
+type Key = (String, String, String);
+
+/// The artifacts fetched during one decision, keyed by (registry, repository, digest).
+#[derive(Debug, Default)]
+pub struct ArtifactCache {
+    signatures: Mutex<HashMap<Key, Shared<SignatureLayer>>>,
+    attestations: Mutex<HashMap<Key, Shared<AttestationLayer>>>,
+}
+
+fn slot<T>(map: &Mutex<HashMap<Key, Shared<T>>>, key: Key) -> Shared<T> {
+    match map.lock() {
+        Ok(mut m) => m.entry(key).or_default().clone(),
+        // A poisoned map only means another task panicked; fetch again rather than share.
+        Err(_) => Shared::default(),
+    }
+}
+
+impl ArtifactCache {
+    /// The signatures of `digest` stored in `host/repository`, fetched on first use.
+    pub async fn signatures(
+        &self,
+        registry: &RegistryClient,
+        host: &str,
+        repository: &str,
+        digest: &str,
+    ) -> std::result::Result<Arc<Vec<SignatureLayer>>, Arc<Error>> {
+        let cell = slot(
+            &self.signatures,
+            (host.into(), repository.into(), digest.into()),
+        );
+        cell.get_or_init(|| async {
+            fetch_signatures(registry, host, repository, digest)
+                .await
+                .map(Arc::new)
+                .map_err(Arc::new)
+        })
+        .await
+        .clone()
+    }
+
+    /// The attestations of `digest` stored in `host/repository`, fetched on first use.
+    pub async fn attestations(
+        &self,
+        registry: &RegistryClient,
+        host: &str,
+        repository: &str,
+        digest: &str,
+    ) -> std::result::Result<Arc<Vec<AttestationLayer>>, Arc<Error>> {
+        let cell = slot(
+            &self.attestations,
+            (host.into(), repository.into(), digest.into()),
+        );
+        cell.get_or_init(|| async {
+            fetch_attestations(registry, host, repository, digest)
+                .await
+                .map(Arc::new)
+                .map_err(Arc::new)
+        })
+        .await
+        .clone()
+    }
+}
+
+async fn layers_of(
+    registry: &RegistryClient,
+    host: &str,
+    repository: &str,
+    tag: &str,
+    media_type: &str,
+) -> Result<Vec<(Layer, Bytes)>> {
+    let Some(manifest) = registry.manifest(host, repository, tag).await? else {
+        return Ok(Vec::new());
+    };
+    let parsed = SignatureManifest::parse(&manifest.bytes)?;
+    let layers: Vec<_> = parsed
+        .layers
+        .into_iter()
+        .filter(|l| l.media_type == media_type)
+        .collect();
+    if layers.len() > MAX_LAYERS {
+        return Err(Error::Malformed(format!(
+            "{host}/{repository}:{tag} has {} layers; at most {MAX_LAYERS} are read",
+            layers.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let blob = registry.blob(host, repository, &layer.digest).await?;
+        out.push((layer, blob));
+    }
+    Ok(out)
+}
+
+async fn fetch_signatures(
+    registry: &RegistryClient,
+    host: &str,
+    repository: &str,
+    digest: &str,
+) -> Result<Vec<SignatureLayer>> {
+    let tag = signature_tag(digest);
+    let layers = layers_of(registry, host, repository, &tag, SIMPLE_SIGNING_MEDIA_TYPE).await?;
+    let mut out = Vec::with_capacity(layers.len());
+    for (layer, payload) in layers {
+        // A layer without a readable signature cannot verify; it is skipped like cosign
+        // skips it, and the verdict then says no signature matched.
+        let Some(signature) = layer.annotations.get(SIGNATURE_ANNOTATION).and_then(|s| {
+            base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .ok()
+        }) else {
+            continue;
+        };
+        out.push(SignatureLayer {
+            payload,
+            signature,
+            certificate: layer.annotations.get(CERTIFICATE_ANNOTATION).cloned(),
+            chain: layer.annotations.get(CHAIN_ANNOTATION).cloned(),
+            bundle: layer.annotations.get(BUNDLE_ANNOTATION).cloned(),
+        });
+    }
+    Ok(out)
+}
+
+async fn fetch_attestations(
+    registry: &RegistryClient,
+    host: &str,
+    repository: &str,
+    digest: &str,
+) -> Result<Vec<AttestationLayer>> {
+    let tag = attestation_tag(digest);
+    let layers = layers_of(registry, host, repository, &tag, DSSE_MEDIA_TYPE).await?;
+    let mut out = Vec::with_capacity(layers.len());
+    for (layer, raw) in layers {
+        let Ok(envelope) = Envelope::parse(&raw) else {
+            continue;
+        };
+        out.push(AttestationLayer {
+            envelope,
+            raw,
+            certificate: layer.annotations.get(CERTIFICATE_ANNOTATION).cloned(),
+            chain: layer.annotations.get(CHAIN_ANNOTATION).cloned(),
+            bundle: layer.annotations.get(BUNDLE_ANNOTATION).cloned(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,114 @@
+//! The verification engine: one `verifyImages` entry against one image.
+
+mod attestations;
+mod attestors;
+mod entry;
+pub mod fetch;
+pub mod keys;
+mod signatures;
+mod tlog;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use signet_policy::image::ImageRef;
+use signet_policy::{ImageVerification, Rekor};
+
+use crate::crypto::VerificationKey;
+use crate::registry::RegistryClient;
+use crate::trust::{TransparencyLog, TrustRoot};
+use crate::{Error, Result};
+
+pub use entry::EntryVerdict;
+pub use fetch::ArtifactCache;
+pub use keys::{KeyResolver, StaticKeys};
+
+/// Verifies images against policy entries. Shared by every request; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    pub(crate) registry: RegistryClient,
+    pub(crate) keys: Arc<dyn KeyResolver>,
+    pub(crate) trust: Arc<TrustRoot>,
+}
+
+impl Verifier {
+    /// A verifier reading registries through `registry`, named keys through `keys`, and
+    /// trusting the transparency logs and CAs of `trust`.
+    pub fn new(registry: RegistryClient, keys: Arc<dyn KeyResolver>, trust: TrustRoot) -> Self {
+        Verifier {
+            registry,
+            keys,
+            trust: Arc::new(trust),
+        }
+    }
+
+    /// The registry client.
+    pub fn registry(&self) -> &RegistryClient {
+        &self.registry
+    }
+}
+
+/// What every check of one (image, entry) pair needs.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) verifier: &'a Verifier,
+    pub(crate) cache: &'a ArtifactCache,
+    pub(crate) image: &'a ImageRef,
+    pub(crate) digest: &'a str,
+    pub(crate) entry: &'a ImageVerification,
+}
+
+impl Ctx<'_> {
+    /// Where signatures live: the attestor's `repository`, else the entry's, else next to
+    /// the image.
+    pub(crate) fn location(&self, attestor_repository: Option<&str>) -> Result<(String, String)> {
+        match attestor_repository.or(self.entry.repository.as_deref()) {
+            None => Ok((
+                self.image.registry().to_owned(),
+                self.image.repository().to_owned(),
+            )),
+            Some(repo) => {
+                let parsed = ImageRef::parse(repo)?;
+                Ok((parsed.registry().to_owned(), parsed.repository().to_owned()))
+            }
+        }
+    }
+
+    /// Whether a transparency-log entry is required: Kyverno requires one unless the
+    /// attestor's `rekor.ignoreTlog` is set (an absent `rekor` means the public log).
+    pub(crate) fn tlog_required(&self, rekor: Option<&Rekor>) -> bool {
+        !rekor.is_some_and(|r| r.ignore_tlog)
+    }
+
+    /// The Rekor logs trusted for an attestor: its `rekor.pubkey` when set, else the trust
+    /// root's.
+    pub(crate) fn tlogs(&self, rekor: Option<&Rekor>) -> Result<Cow<'_, [TransparencyLog]>> {
+        match rekor.and_then(|r| r.pubkey.as_ref().map(|k| (r, k))) {
+            Some((r, pem)) => {
+                let key = VerificationKey::from_public_key(pem)?;
+                Ok(Cow::Owned(TrustRoot::with_rekor_key(key, &r.url).tlogs))
+            }
+            None => Ok(Cow::Borrowed(&self.verifier.trust.tlogs)),
+        }
+    }
+}
+
+/// Errors shared between tasks are behind an `Arc`; callers get a copy of the message
+/// with the same kind of failure.
+pub(crate) fn shared_error(e: Arc<Error>) -> Error {
+    match &*e {
+        Error::Registry { registry, reason } => Error::Registry {
+            registry: registry.clone(),
+            reason: reason.clone(),
+        },
+        Error::Timeout { registry, seconds } => Error::Timeout {
+            registry: registry.clone(),
+            seconds: *seconds,
+        },
+        Error::Unauthorized { registry, reason } => Error::Unauthorized {
+            registry: registry.clone(),
+            reason: reason.clone(),
+        },
+        other => Error::Malformed(other.to_string()),
+    }
+}

@@ -1,0 +1,375 @@
+//! The HTTP side of registry access: transports, authentication, retries with backoff,
+//! bounded reads. Written on reqwest rather than `oci-client` because the latter reads
+//! manifests without a size bound and hides `Retry-After`, both of which Signet needs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+
+use super::auth::{basic_header, parse_challenge, Challenge, TokenResponse};
+use super::{Credentials, RegistryConfig, Transport};
+use crate::{Error, Result};
+
+/// A registry client shared by every verification; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RegistryClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: RegistryConfig,
+    verified: reqwest::Client,
+    unverified: reqwest::Client,
+    /// Authorization header values by (host, scope), with their expiry.
+    auth: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// Schemes found by probing hosts whose transport is `Insecure`.
+    probed: Mutex<HashMap<String, &'static str>>,
+}
+
+/// What a request needs: read only, or read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Pull,
+    Push,
+}
+
+/// One request to a registry host.
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) host: &'a str,
+    pub(crate) repository: &'a str,
+    /// Path and query after the host, starting with `/v2/`.
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) access: Access,
+}
+
+const RETRYABLE: [StatusCode; 4] = [
+    StatusCode::TOO_MANY_REQUESTS,
+    StatusCode::BAD_GATEWAY,
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::GATEWAY_TIMEOUT,
+];
+
+impl RegistryClient {
+    /// Builds the HTTP clients; fails when a CA certificate does not parse.
+    pub fn new(config: RegistryConfig) -> Result<Self> {
+        let build = |verify: bool| -> Result<reqwest::Client> {
+            let mut b = reqwest::Client::builder()
+                .timeout(config.request_timeout)
+                .connect_timeout(config.connect_timeout)
+                .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::limited(5));
+            if verify {
+                for pem in &config.ca_certificates_pem {
+                    let cert = reqwest::Certificate::from_pem(pem)
+                        .map_err(|e| Error::Key(format!("registry CA certificate: {e}")))?;
+                    b = b.add_root_certificate(cert);
+                }
+            } else {
+                b = b.tls_danger_accept_invalid_certs(true);
+            }
+            b.build()
+                .map_err(|e| Error::Malformed(format!("HTTP client: {e}")))
+        };
+        Ok(RegistryClient {
+            inner: Arc::new(Inner {
+                verified: build(true)?,
+                unverified: build(false)?,
+                config,
+                auth: Mutex::new(HashMap::new()),
+                probed: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.inner.config
+    }
+
+    /// Sends a request with authentication and retries; returns any final response,
+    /// leaving status handling to the caller.
+    pub(crate) async fn send(&self, req: Request<'_>) -> Result<Response> {
+        let cfg = &self.inner.config;
+        let scope = match req.access {
+            Access::Pull => format!("repository:{}:pull", req.repository),
+            Access::Push => format!("repository:{}:pull,push", req.repository),
+        };
+        let (client, scheme) = self.transport(req.host).await;
+        let url = format!("{scheme}://{}{}", req.host, req.path);
+        let mut authenticated = false;
+        let mut retries = 0;
+        loop {
+            let mut builder = client
+                .request(req.method.clone(), &url)
+                .headers(req.headers.clone());
+            if let Some(value) = self.cached_auth(req.host, &scope) {
+                builder = builder.header(AUTHORIZATION, value);
+            }
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            let started = Instant::now();
+            let outcome = builder.send().await;
+            tracing::debug!(
+                registry = req.host,
+                method = %req.method,
+                path = %req.path,
+                status = outcome.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "registry request"
+            );
+            let wait = match outcome {
+                Err(e) if e.is_timeout() => {
+                    return Err(Error::Timeout {
+                        registry: req.host.to_owned(),
+                        seconds: cfg.request_timeout.as_secs().max(1),
+                    })
+                }
+                Err(e) if e.is_connect() && retries < cfg.max_retries => self.backoff(retries),
+                Err(e) => {
+                    return Err(Error::Registry {
+                        registry: req.host.to_owned(),
+                        reason: format!("unreachable: {}", error_chain(&e)),
+                    })
+                }
+                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !authenticated => {
+                    authenticated = true;
+                    self.authenticate(req.host, &scope, resp.headers()).await?;
+                    continue;
+                }
+                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
+                    return Err(Error::Unauthorized {
+                        registry: req.host.to_owned(),
+                        reason: "credentials were refused".into(),
+                    })
+                }
+                Ok(resp) if RETRYABLE.contains(&resp.status()) => {
+                    if retries >= cfg.max_retries {
+                        return Err(Error::Registry {
+                            registry: req.host.to_owned(),
+                            reason: format!(
+                                "HTTP {} after {} retries",
+                                resp.status().as_u16(),
+                                retries
+                            ),
+                        });
+                    }
+                    retry_after(resp.headers())
+                        .map(|d| d.min(cfg.max_backoff))
+                        .unwrap_or_else(|| self.backoff(retries))
+                }
+                Ok(resp) => return Ok(resp),
+            };
+            retries += 1;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn backoff(&self, retries: u32) -> Duration {
+        let cfg = &self.inner.config;
+        cfg.initial_backoff
+            .saturating_mul(2u32.saturating_pow(retries))
+            .min(cfg.max_backoff)
+    }
+
+    fn cached_auth(&self, host: &str, scope: &str) -> Option<String> {
+        let map = self.inner.auth.lock().ok()?;
+        let (value, expires) = map.get(&(host.to_owned(), scope.to_owned()))?;
+        (Instant::now() < *expires).then(|| value.clone())
+    }
+
+    fn store_auth(&self, host: &str, scope: &str, value: String, ttl: Duration) {
+        if let Ok(mut map) = self.inner.auth.lock() {
+            map.insert(
+                (host.to_owned(), scope.to_owned()),
+                (value, Instant::now() + ttl),
+            );
+        }
+    }
+
+    /// Answers a 401: basic credentials, or a bearer token from the challenge's realm.
+    async fn authenticate(&self, host: &str, scope: &str, headers: &HeaderMap) -> Result<()> {
+        let unauthorized = |reason: &str| Error::Unauthorized {
+            registry: host.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let challenge = headers
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_challenge)
+            .ok_or_else(|| unauthorized("no usable WWW-Authenticate challenge"))?;
+        let creds = self.inner.config.credentials_for(host);
+        match challenge {
+            Challenge::Basic => match creds {
+                Some(Credentials::Basic { username, password }) => {
+                    let value = basic_header(username, password);
+                    self.store_auth(host, scope, value, Duration::from_secs(3600));
+                    Ok(())
+                }
+                _ => Err(unauthorized(
+                    "the registry requires credentials and none are configured",
+                )),
+            },
+            Challenge::Bearer {
+                realm,
+                service,
+                scope: challenge_scope,
+            } => {
+                if let Some(Credentials::Bearer(token)) = creds {
+                    self.store_auth(
+                        host,
+                        scope,
+                        format!("Bearer {token}"),
+                        Duration::from_secs(300),
+                    );
+                    return Ok(());
+                }
+                let mut url = reqwest::Url::parse(&realm)
+                    .map_err(|_| unauthorized("the token realm is not a URL"))?;
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(service) = &service {
+                        q.append_pair("service", service);
+                    }
+                    q.append_pair("scope", challenge_scope.as_deref().unwrap_or(scope));
+                }
+                let client = match self.inner.config.transport_for(host) {
+                    Transport::Https => &self.inner.verified,
+                    _ => &self.inner.unverified,
+                };
+                let mut req = client.get(url);
+                if let Some(Credentials::Basic { username, password }) = creds {
+                    req = req.header(AUTHORIZATION, basic_header(username, password));
+                }
+                let resp = req.send().await.map_err(|e| Error::Registry {
+                    registry: host.to_owned(),
+                    reason: format!("token service unreachable: {}", error_chain(&e)),
+                })?;
+                if !resp.status().is_success() {
+                    return Err(unauthorized(&format!(
+                        "token service answered HTTP {}",
+                        resp.status().as_u16()
+                    )));
+                }
+                let body = read_limited(
+                    resp,
+                    64 * 1024,
+                    "token response",
+                    self.inner.config.request_timeout,
+                )
+                .await?;
+                let (token, expires_in) = serde_json::from_slice::<TokenResponse>(&body)
+                    .ok()
+                    .and_then(TokenResponse::into_token)
+                    .ok_or_else(|| unauthorized("the token service gave no token"))?;
+                let ttl = Duration::from_secs(expires_in.unwrap_or(60).saturating_sub(5).max(1));
+                self.store_auth(host, scope, format!("Bearer {token}"), ttl);
+                Ok(())
+            }
+        }
+    }
+
+    /// The HTTP client and scheme for a host, probing TLS once for `Insecure` hosts.
+    async fn transport(&self, host: &str) -> (&reqwest::Client, &'static str) {
+        let inner = &self.inner;
+        match inner.config.transport_for(host) {
+            Transport::Https => (&inner.verified, "https"),
+            Transport::HttpsUnverified => (&inner.unverified, "https"),
+            Transport::Http => (&inner.unverified, "http"),
+            Transport::Insecure => {
+                let known = inner.probed.lock().ok().and_then(|m| m.get(host).copied());
+                let scheme = match known {
+                    Some(s) => s,
+                    None => {
+                        let probe = inner
+                            .unverified
+                            .get(format!("https://{host}/v2/"))
+                            .send()
+                            .await;
+                        let s = if probe.is_ok() { "https" } else { "http" };
+                        if let Ok(mut m) = inner.probed.lock() {
+                            m.insert(host.to_owned(), s);
+                        }
+                        s
+                    }
+                };
+                (&inner.unverified, scheme)
+            }
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = when.signed_duration_since(chrono::Utc::now());
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Reads a body, refusing more than `limit` bytes whatever `Content-Length` claims.
+pub(crate) async fn read_limited(
+    mut resp: Response,
+    limit: usize,
+    what: &str,
+    timeout: Duration,
+) -> Result<Bytes> {
+    let too_large = || Error::TooLarge {
+        what: what.to_owned(),
+        limit,
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let host = resp.url().host_str().unwrap_or_default().to_owned();
+    let mut buf = BytesMut::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            if e.is_timeout() {
+                Error::Timeout {
+                    registry: host.clone(),
+                    seconds: timeout.as_secs().max(1),
+                }
+            } else {
+                Error::Registry {
+                    registry: host.clone(),
+                    reason: format!("reading {what}: {}", error_chain(&e)),
+                }
+            }
+        })?;
+        let Some(chunk) = chunk else { break };
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// A header value from a static string.
+pub(crate) fn header(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// reqwest's error with its causes, for messages ("connection refused" is in the source).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,119 @@
+//! How Signet reaches registries: credentials, transport security, limits and retries.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Credentials for one registry. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// HTTP basic credentials (also used to obtain bearer tokens).
+    Basic {
+        /// User name.
+        username: String,
+        /// Password or access token.
+        password: String,
+    },
+    /// A registry token sent as `Authorization: Bearer`.
+    Bearer(String),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Credentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
+}
+
+/// How to talk to a registry host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// HTTPS with certificate verification (default).
+    #[default]
+    Https,
+    /// HTTPS without certificate verification (`--allow-insecure-registry`).
+    HttpsUnverified,
+    /// Plain HTTP (`--allow-http-registry`).
+    Http,
+    /// HTTPS without verification, falling back to plain HTTP when the registry does not
+    /// speak TLS: Kyverno's `allowInsecureRegistry`, as go-containerregistry does it.
+    Insecure,
+}
+
+/// Registry client settings.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Credentials by registry host (`ghcr.io`, `127.0.0.1:5000`; `docker.io` for Docker Hub).
+    pub credentials: HashMap<String, Credentials>,
+    /// Transport by registry host; hosts not listed use `default_transport`.
+    pub transports: HashMap<String, Transport>,
+    /// Transport for hosts not listed in `transports`.
+    pub default_transport: Transport,
+    /// Extra CA certificates (PEM) trusted for HTTPS.
+    pub ca_certificates_pem: Vec<Vec<u8>>,
+    /// Deadline of one HTTP request (connect, send, read the whole body).
+    pub request_timeout: Duration,
+    /// Deadline for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Largest manifest accepted.
+    pub max_manifest_bytes: usize,
+    /// Largest blob (signature payload, attestation envelope) accepted.
+    pub max_blob_bytes: usize,
+    /// Retries after 429, 502, 503, 504 or a refused connection.
+    pub max_retries: u32,
+    /// First backoff; doubled on each retry.
+    pub initial_backoff: Duration,
+    /// Longest wait between retries, including a server's `Retry-After`.
+    pub max_backoff: Duration,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            credentials: HashMap::new(),
+            transports: HashMap::new(),
+            default_transport: Transport::Https,
+            ca_certificates_pem: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_manifest_bytes: 4 * 1024 * 1024,
+            max_blob_bytes: 16 * 1024 * 1024,
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RegistryConfig {
+    /// The transport for `host`.
+    pub fn transport_for(&self, host: &str) -> Transport {
+        self.transports
+            .get(host)
+            .copied()
+            .unwrap_or(self.default_transport)
+    }
+
+    /// The credentials for `host`, looking Docker Hub up under its aliases too.
+    pub fn credentials_for(&self, host: &str) -> Option<&Credentials> {
+        self.credentials.get(host).or_else(|| {
+            if host == "docker.io" {
+                [
+                    "index.docker.io",
+                    "registry-1.docker.io",
+                    "https://index.docker.io/v1/",
+                ]
+                .iter()
+                .find_map(|alias| self.credentials.get(*alias))
+            } else {
+                None
+            }
+        })
+    }
+}

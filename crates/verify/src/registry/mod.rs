@@ -1,0 +1,12 @@
+//! Registry access: tag resolution, manifests, blobs, pushes; authentication, retries,
+//! bounded reads and digest checks.
+
+mod auth;
+mod client;
+mod config;
+pub mod docker_config;
+mod ops;
+
+pub use client::RegistryClient;
+pub use config::{Credentials, RegistryConfig, Transport};
+pub use ops::{Manifest, MANIFEST_MEDIA_TYPES};
