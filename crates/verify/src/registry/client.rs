@@ -3,6 +3,7 @@
 //! manifests without a size bound and hides `Retry-After`, both of which Signet needs.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,15 +21,32 @@ pub struct RegistryClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     config: RegistryConfig,
     verified: reqwest::Client,
     unverified: reqwest::Client,
-    /// Authorization header values by (host, scope), with their expiry.
+    /// Authorization header values by (host, scope), with their expiry. Secret: never in
+    /// `Debug`.
     auth: Mutex<HashMap<(String, String), (String, Instant)>>,
     /// Schemes found by probing hosts whose transport is `Insecure`.
     probed: Mutex<HashMap<String, &'static str>>,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The cached Authorization values are bearer tokens and base64 passwords: show
+        // which (host, scope) pairs have one, never the value.
+        let cached: Vec<(String, String)> = self
+            .auth
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_struct("Inner")
+            .field("config", &self.config)
+            .field("cached_auth", &cached)
+            .field("probed", &self.probed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a request needs: read only, or read and write.
@@ -133,11 +151,25 @@ impl RegistryClient {
                         seconds: cfg.request_timeout.as_secs().max(1),
                     })
                 }
+                // A certificate the registry cannot prove, or a peer that does not speak
+                // TLS, stays so: reported at once, never retried.
+                Err(e) if e.is_connect() && is_tls_failure(&e) => {
+                    return Err(Error::Registry {
+                        registry: req.host.to_owned(),
+                        reason: format!("TLS handshake failed: {}", error_chain(&e)),
+                    })
+                }
                 Err(e) if e.is_connect() && retries < cfg.max_retries => self.backoff(retries),
+                Err(e) if e.is_connect() => {
+                    return Err(Error::Registry {
+                        registry: req.host.to_owned(),
+                        reason: format!("unreachable after {retries} retries: {}", error_chain(&e)),
+                    })
+                }
                 Err(e) => {
                     return Err(Error::Registry {
                         registry: req.host.to_owned(),
-                        reason: format!("unreachable: {}", error_chain(&e)),
+                        reason: format!("request failed: {}", error_chain(&e)),
                     })
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !authenticated => {
@@ -146,10 +178,15 @@ impl RegistryClient {
                     continue;
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
+                    let reason = if cfg.credentials_for(req.host).is_some() {
+                        "credentials were refused"
+                    } else {
+                        "the registry requires credentials and none are configured"
+                    };
                     return Err(Error::Unauthorized {
                         registry: req.host.to_owned(),
-                        reason: "credentials were refused".into(),
-                    })
+                        reason: reason.into(),
+                    });
                 }
                 Ok(resp) if RETRYABLE.contains(&resp.status()) => {
                     if retries >= cfg.max_retries {
@@ -261,6 +298,7 @@ impl RegistryClient {
                 }
                 let body = read_limited(
                     resp,
+                    host,
                     64 * 1024,
                     "token response",
                     self.inner.config.request_timeout,
@@ -286,22 +324,34 @@ impl RegistryClient {
             Transport::Http => (&inner.unverified, "http"),
             Transport::Insecure => {
                 let known = inner.probed.lock().ok().and_then(|m| m.get(host).copied());
-                let scheme = match known {
-                    Some(s) => s,
-                    None => {
-                        let probe = inner
-                            .unverified
-                            .get(format!("https://{host}/v2/"))
-                            .send()
-                            .await;
-                        let s = if probe.is_ok() { "https" } else { "http" };
-                        if let Ok(mut m) = inner.probed.lock() {
-                            m.insert(host.to_owned(), s);
-                        }
-                        s
+                if let Some(scheme) = known {
+                    return (&inner.unverified, scheme);
+                }
+                // HTTPS if the host speaks TLS at all; plain HTTP if it answers that
+                // instead (a TLS server answers plain HTTP with 400). Only a scheme that
+                // answered is remembered: a registry that is down now is probed again.
+                let https = inner
+                    .unverified
+                    .get(format!("https://{host}/v2/"))
+                    .send()
+                    .await;
+                let scheme = if https.is_ok() {
+                    Some("https")
+                } else {
+                    match inner
+                        .unverified
+                        .get(format!("http://{host}/v2/"))
+                        .send()
+                        .await
+                    {
+                        Ok(resp) if resp.status() != StatusCode::BAD_REQUEST => Some("http"),
+                        _ => None,
                     }
                 };
-                (&inner.unverified, scheme)
+                if let (Some(scheme), Ok(mut m)) = (scheme, inner.probed.lock()) {
+                    m.insert(host.to_owned(), scheme);
+                }
+                (&inner.unverified, scheme.unwrap_or("https"))
             }
         }
     }
@@ -318,9 +368,12 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
-/// Reads a body, refusing more than `limit` bytes whatever `Content-Length` claims.
+/// Reads a body from `registry`, refusing more than `limit` bytes whatever
+/// `Content-Length` claims; stops reading (and drops the connection) at the first byte
+/// too many.
 pub(crate) async fn read_limited(
     mut resp: Response,
+    registry: &str,
     limit: usize,
     what: &str,
     timeout: Duration,
@@ -332,7 +385,7 @@ pub(crate) async fn read_limited(
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let host = resp.url().host_str().unwrap_or_default().to_owned();
+    let host = registry.to_owned();
     let mut buf = BytesMut::new();
     loop {
         let chunk = resp.chunk().await.map_err(|e| {
@@ -360,6 +413,21 @@ pub(crate) async fn read_limited(
 /// A header value from a static string.
 pub(crate) fn header(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Whether a connect error is the TLS handshake failing (rustls errors reach reqwest as
+/// `io::ErrorKind::InvalidData`) rather than the host not answering.
+fn is_tls_failure(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// reqwest's error with its causes, for messages ("connection refused" is in the source).

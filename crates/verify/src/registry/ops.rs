@@ -127,9 +127,20 @@ impl RegistryClient {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let what = format!("manifest {host}/{repository}:{reference}");
+        let what = if reference.contains(':') {
+            format!("manifest {host}/{repository}@{reference}")
+        } else {
+            format!("manifest {host}/{repository}:{reference}")
+        };
         let cfg = self.config();
-        let bytes = read_limited(resp, cfg.max_manifest_bytes, &what, cfg.request_timeout).await?;
+        let bytes = read_limited(
+            resp,
+            host,
+            cfg.max_manifest_bytes,
+            &what,
+            cfg.request_timeout,
+        )
+        .await?;
         let digest = sha256_digest(&bytes);
         let expected = if reference.contains(':') {
             Some(reference.to_owned())
@@ -167,7 +178,8 @@ impl RegistryClient {
             return Err(self.status_error(host, &what, resp.status()));
         }
         let cfg = self.config();
-        let bytes = read_limited(resp, cfg.max_blob_bytes, &what, cfg.request_timeout).await?;
+        let bytes =
+            read_limited(resp, host, cfg.max_blob_bytes, &what, cfg.request_timeout).await?;
         let actual = sha256_digest(&bytes);
         if actual != digest {
             return Err(Error::DigestMismatch {
@@ -208,14 +220,19 @@ impl RegistryClient {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| Error::Malformed(format!("{host}: blob upload without a Location")))?;
-        // The location may be absolute or a path; only the path and query are kept, so the
-        // upload goes to the same host and transport as everything else.
-        let path = match reqwest::Url::parse(location) {
-            Ok(url) => format!("{}?{}", url.path(), url.query().unwrap_or("")),
-            Err(_) => location.to_owned(),
-        };
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let path = format!("{}{sep}digest={digest}", path.trim_end_matches('?'));
+        // The location may be absolute, a path, or relative to the upload endpoint; only
+        // its path and query are kept, so the upload goes to the same host and transport
+        // as everything else. The digest joins whatever query the registry put there.
+        let upload_base = format!("http://registry.invalid/v2/{repository}/blobs/uploads/");
+        let mut url = reqwest::Url::parse(&upload_base)
+            .and_then(|base| base.join(location))
+            .map_err(|_| {
+                Error::Malformed(format!(
+                    "{host}: blob upload Location {location:?} is not a URL"
+                ))
+            })?;
+        url.query_pairs_mut().append_pair("digest", &digest);
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
         let mut put = self.request(Method::PUT, host, repository, path, Access::Push);
         put.headers
             .insert(CONTENT_TYPE, header("application/octet-stream"));
