@@ -1,0 +1,149 @@
+//! CPU time of one key-based image verification against a local registry.
+//!
+//! `cargo bench -p signet-verify --bench verify` starts the Distribution registry on
+//! loopback, pushes an image, signs it with a P-256 key, then verifies it by tag
+//! ITERATIONS times, each with a fresh per-decision cache (tag resolution, signature
+//! manifest, payload blob, signature check, payload checks). The registry runs in its own
+//! process, so this process's CPU time (user + system, from /proc/self/stat) is Signet's
+//! share alone. Printed beside it: the signature check by itself, measured in the same run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use signet_policy::image::ImageRef;
+use signet_policy::load_policies;
+use signet_testkit::{push_random_image, Registry};
+use signet_verify::crypto::SigningKey;
+use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
+use signet_verify::trust::TrustRoot;
+use signet_verify::{ArtifactCache, StaticKeys, VerdictResult, Verifier};
+
+const ITERATIONS: u32 = 2000;
+
+/// User + system CPU time of this process.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    // The kernel reports in USER_HZ, 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let registry = Registry::start()
+        .await
+        .expect("registry (scripts/install-test-tools.sh)");
+    push_random_image(&registry, "bench/app", "v1")
+        .await
+        .expect("push");
+    let client = RegistryClient::new(RegistryConfig {
+        default_transport: Transport::Http,
+        ..RegistryConfig::default()
+    })
+    .expect("client");
+    let key = SigningKey::generate().expect("key");
+    let image = ImageRef::parse(&registry.reference("bench/app", "v1")).expect("ref");
+    signet_verify::signing::sign_image(&client, &key, &image, &Default::default())
+        .await
+        .expect("sign");
+    let pem = key.public_key_pem().expect("pem");
+    let indented: String = pem
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    let policy = load_policies(&format!(
+        "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: bench}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: r
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"{}/*\"]
+          attestors:
+            - entries:
+                - keys:
+                    publicKeys: |-
+{indented}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
+",
+        registry.host()
+    ))
+    .expect("policy");
+    let entry = &policy[0].spec.rules[0].verify_images[0];
+    let verifier = Verifier::new(client, Arc::new(StaticKeys::new()), TrustRoot::default());
+
+    for _ in 0..50 {
+        let v = verifier
+            .verify_entry(&ArtifactCache::default(), &image, entry)
+            .await;
+        assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
+    }
+    let mut walls = Vec::with_capacity(ITERATIONS as usize);
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    for _ in 0..ITERATIONS {
+        let t = Instant::now();
+        let v = verifier
+            .verify_entry(&ArtifactCache::default(), &image, entry)
+            .await;
+        walls.push(t.elapsed());
+        assert_eq!(v.result, VerdictResult::Pass);
+    }
+    let wall = started.elapsed();
+    let cpu = cpu_time() - cpu_before;
+    walls.sort();
+
+    // The baseline in the same run: the P-256 signature check alone.
+    let vk = key.verification_key().expect("vk");
+    let message =
+        b"bench payload of a typical simple-signing size ......................................";
+    let sig = key.sign(message).expect("sign");
+    let t = Instant::now();
+    for _ in 0..ITERATIONS {
+        vk.verify(message, &sig, signet_policy::SignatureAlgorithm::Sha256)
+            .expect("verify");
+    }
+    let check = t.elapsed() / ITERATIONS;
+
+    let per = cpu / ITERATIONS;
+    println!("key-based verification by tag, registry on loopback ({ITERATIONS} iterations)");
+    println!(
+        "  signet CPU per verification:   {:>8.1} µs",
+        per.as_secs_f64() * 1e6
+    );
+    println!(
+        "  P-256 signature check alone:   {:>8.1} µs",
+        check.as_secs_f64() * 1e6
+    );
+    println!(
+        "  ratio CPU / signature check:   {:>8.2}",
+        per.as_secs_f64() / check.as_secs_f64()
+    );
+    println!(
+        "  wall p50 / p99 per verification: {:.0} µs / {:.0} µs",
+        micros(walls[walls.len() / 2]),
+        micros(walls[walls.len() * 99 / 100])
+    );
+    println!(
+        "  wall total {:.2} s, CPU total {:.2} s",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64()
+    );
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
