@@ -181,7 +181,7 @@ async fn audit_admits_with_a_warning_and_enforce_denies() {
     let enforce = policy(&cluster_policy(&entry(&env.host(), &signer.public_pem())));
     let d = verifier
         .review(
-            &[enforce.clone()],
+            std::slice::from_ref(&enforce),
             &request("Pod", pod.clone()),
             &BTreeMap::new(),
         )
