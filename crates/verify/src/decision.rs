@@ -178,6 +178,7 @@ impl Verifier {
             rule: job.rule.to_owned(),
             result: outcome.result,
             message: outcome.message,
+            audit: job.action == FailureAction::Audit,
             attestors_satisfied: outcome.attestors_satisfied,
             duration: started.elapsed(),
         };

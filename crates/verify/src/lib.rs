@@ -5,9 +5,11 @@
 //! attestations (`sha256-<hex>.att`, DSSE), attestor sets, conditions, verdicts and
 //! digest patches.
 
+pub mod bundle;
 pub mod cosign;
 pub mod crypto;
 pub mod decision;
+mod der;
 pub mod digest;
 pub mod engine;
 mod error;
@@ -15,6 +17,7 @@ pub mod registry;
 pub mod signing;
 pub mod trust;
 pub mod verdict;
+pub mod x509;
 
 pub use decision::{pod_request, Decision, PatchOperation};
 pub use engine::{ArtifactCache, EntryVerdict, KeyResolver, StaticKeys, Verifier};

@@ -1,85 +1,126 @@
-//! Trust roots as data: the Sigstore public-good root embedded in the binary, or a
-//! `trusted_root.json` given by the operator. Nothing is fetched.
+//! Trust roots as data: the Sigstore public-good root embedded in the binary, a
+//! `trusted_root.json` given by the operator, or PEM files for a private instance
+//! (Fulcio CA chains, Rekor and CT log keys, timestamp-authority chains). Nothing is
+//! fetched: no TUF repository is contacted unless a root is configured to use one.
 
-use base64::Engine;
-use serde::Deserialize;
+mod json;
+mod pem;
+mod set;
+#[cfg(test)]
+mod tests;
+
+pub use pem::PemRoot;
+pub use set::TrustRoots;
 
 use crate::crypto::VerificationKey;
 use crate::{Error, Result};
 
-/// The Sigstore public-good `trusted_root.json` (from the `sigstore` crate's embedded TUF
-/// target), so that an air-gapped verifier needs no TUF round trip.
+/// The Sigstore public-good `trusted_root.json`, so that an air-gapped verifier needs no
+/// TUF round trip. It is the production root as the TUF repository serves it (exported by
+/// sigstore-conformance; the same CAs, CT logs and timestamp authority as sigstore-python's
+/// pinned copy), with the Rekor v1 log, the Rekor v2 log `log2025-1` and the
+/// `timestamp.sigstore.dev` TSA.
 const PUBLIC_GOOD: &[u8] = include_bytes!("../trust/public-good.trusted_root.json");
 
-/// A transparency log (Rekor) whose signed entry timestamps Signet accepts.
+/// A closed interval of Unix seconds in which a key or CA may be used (`validFor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidityPeriod {
+    /// First second of use; `None` only for material without a `validFor` at all (PEM
+    /// files), which is usable at any time.
+    pub start: Option<i64>,
+    /// Last second of use (inclusive); `None` when open-ended.
+    pub end: Option<i64>,
+}
+
+impl ValidityPeriod {
+    /// Usable at any time.
+    pub const ALWAYS: ValidityPeriod = ValidityPeriod {
+        start: None,
+        end: None,
+    };
+
+    /// Whether `unix` lies in the period; both ends are inclusive.
+    pub fn contains(&self, unix: i64) -> bool {
+        self.start.is_none_or(|s| s <= unix) && self.end.is_none_or(|e| unix <= e)
+    }
+}
+
+impl Default for ValidityPeriod {
+    fn default() -> Self {
+        ValidityPeriod::ALWAYS
+    }
+}
+
+/// A transparency log (Rekor) or certificate-transparency log whose signatures Signet
+/// accepts.
 #[derive(Debug, Clone)]
 pub struct TransparencyLog {
-    /// Base URL, for messages.
+    /// Base URL, for messages; its host is the name a Rekor checkpoint is signed under.
     pub base_url: String,
     /// The log's public key.
     pub key: VerificationKey,
-    /// The log id: SHA-256 of the key's SPKI DER.
+    /// The log id: SHA-256 of the key's SPKI DER (Rekor v1, CT), or the signed-note key
+    /// id of the log (Rekor v2).
     pub log_id: Vec<u8>,
+    /// When the key may be used.
+    pub valid_for: ValidityPeriod,
 }
 
-/// The keys and certificates Signet trusts for keyless and transparency-log checks.
+impl TransparencyLog {
+    /// The name the log signs its checkpoints under: the host (and port) of its base URL,
+    /// or `None` when the log was configured without a URL.
+    pub fn checkpoint_name(&self) -> Option<&str> {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or_default();
+        (!host.is_empty()).then_some(host)
+    }
+}
+
+/// A certificate authority (Fulcio) or timestamp authority: one chain of certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAuthority {
+    /// The authority's URI, for messages.
+    pub uri: String,
+    /// DER certificates from the one closest to the leaf to the root, in file order. For a
+    /// timestamp authority the first is the TSA's signing certificate.
+    pub chain: Vec<Vec<u8>>,
+    /// When certificates may be issued (CA) or timestamps made (TSA).
+    pub valid_for: ValidityPeriod,
+}
+
+impl CertificateAuthority {
+    /// The root certificate (last of the chain).
+    pub fn root(&self) -> Option<&[u8]> {
+        self.chain.last().map(Vec::as_slice)
+    }
+
+    /// The certificates between the leaf and the root.
+    pub fn intermediates(&self) -> &[Vec<u8>] {
+        match self.chain.len() {
+            0 => &[],
+            n => &self.chain[..n - 1],
+        }
+    }
+}
+
+/// The keys and certificates Signet trusts for keyless, transparency-log and timestamp
+/// checks.
 #[derive(Debug, Clone, Default)]
 pub struct TrustRoot {
     /// Rekor logs.
     pub tlogs: Vec<TransparencyLog>,
-    /// Fulcio CA certificates (DER), roots and intermediates, in file order.
+    /// Fulcio CA certificates (DER), roots and intermediates of every authority, flat, in
+    /// file order. [`TrustRoot::authorities`] keeps them per chain.
     pub certificate_authorities: Vec<Vec<u8>>,
     /// Certificate-transparency logs.
     pub ctlogs: Vec<TransparencyLog>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TrustedRootFile {
-    #[serde(default)]
-    tlogs: Vec<LogFile>,
-    #[serde(default)]
-    ctlogs: Vec<LogFile>,
-    #[serde(default)]
-    certificate_authorities: Vec<CaFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LogFile {
-    #[serde(default)]
-    base_url: String,
-    public_key: KeyFile,
-    log_id: LogIdFile,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyFile {
-    raw_bytes: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LogIdFile {
-    key_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CaFile {
-    cert_chain: CertChainFile,
-}
-
-#[derive(Deserialize)]
-struct CertChainFile {
-    certificates: Vec<CertFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CertFile {
-    raw_bytes: String,
+    /// Fulcio certificate authorities, one chain each, with their validity.
+    pub authorities: Vec<CertificateAuthority>,
+    /// RFC 3161 timestamp authorities.
+    pub timestamp_authorities: Vec<CertificateAuthority>,
 }
 
 impl TrustRoot {
@@ -88,37 +129,38 @@ impl TrustRoot {
         Self::from_trusted_root_json(PUBLIC_GOOD)
     }
 
-    /// Reads a `trusted_root.json` (Sigstore's `TrustedRoot` message in JSON form).
+    /// The Sigstore staging instance. Not embedded (the `sigstore` crate ships only the
+    /// production root), so this always fails with a message saying what to do instead.
+    pub fn staging() -> Result<Self> {
+        Err(Error::Malformed(
+            "the Sigstore staging trust root is not embedded in Signet and is never fetched: \
+             give the staging trusted_root.json as a trust root (--trusted-root)"
+                .into(),
+        ))
+    }
+
+    /// Reads a `trusted_root.json` (Sigstore's `TrustedRoot` message in JSON form). A
+    /// `validFor` without a `start` is refused, never read as unbounded.
     pub fn from_trusted_root_json(bytes: &[u8]) -> Result<Self> {
-        let file: TrustedRootFile = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Malformed(format!("trusted_root.json: {e}")))?;
-        let b64 = |s: &str, what: &str| {
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .map_err(|_| Error::Malformed(format!("trusted_root.json: {what} is not base64")))
-        };
-        let logs = |logs: Vec<LogFile>, what: &str| -> Result<Vec<TransparencyLog>> {
-            logs.into_iter()
-                .map(|l| {
-                    Ok(TransparencyLog {
-                        key: VerificationKey::from_spki_der(&b64(&l.public_key.raw_bytes, what)?)?,
-                        log_id: b64(&l.log_id.key_id, what)?,
-                        base_url: l.base_url,
-                    })
-                })
-                .collect()
-        };
-        let mut certificate_authorities = Vec::new();
-        for ca in file.certificate_authorities {
-            for cert in ca.cert_chain.certificates {
-                certificate_authorities.push(b64(&cert.raw_bytes, "certificate")?);
-            }
-        }
-        Ok(TrustRoot {
-            tlogs: logs(file.tlogs, "tlog key")?,
-            ctlogs: logs(file.ctlogs, "ctlog key")?,
-            certificate_authorities,
-        })
+        json::parse(bytes)
+    }
+
+    /// A private root from PEM text; see [`PemRoot`].
+    pub fn from_pem(root: &PemRoot) -> Result<Self> {
+        pem::build(root)
+    }
+
+    /// A private root from PEM files: each of `fulcio_chains` and `tsa_chains` is one
+    /// authority's chain (leaf-most first, root last), each of `rekor_keys` and
+    /// `ctlog_keys` holds public keys. A Rekor key file may be named `URL=FILE` to give the
+    /// log's base URL, whose host checkpoints are signed under.
+    pub fn from_pem_files(
+        fulcio_chains: &[std::path::PathBuf],
+        rekor_keys: &[std::path::PathBuf],
+        ctlog_keys: &[std::path::PathBuf],
+        tsa_chains: &[std::path::PathBuf],
+    ) -> Result<Self> {
+        pem::from_files(fulcio_chains, rekor_keys, ctlog_keys, tsa_chains)
     }
 
     /// A root with one Rekor key (`--rekor-public-key`, a policy's `rekor.pubkey`).
@@ -129,40 +171,14 @@ impl TrustRoot {
                 base_url: base_url.to_owned(),
                 key,
                 log_id,
+                valid_for: ValidityPeriod::ALWAYS,
             }],
             ..TrustRoot::default()
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn public_good_root_has_rekor_and_fulcio() {
-        let root = TrustRoot::public_good().expect("embedded root parses");
-        assert!(root
-            .tlogs
-            .iter()
-            .any(|l| l.base_url == "https://rekor.sigstore.dev"));
-        for log in &root.tlogs {
-            // The log id is the SHA-256 of the key, which is how bundles name their log.
-            assert_eq!(
-                hex::encode(&log.log_id),
-                log.key.fingerprint(),
-                "{}",
-                log.base_url
-            );
-        }
-        assert!(!root.certificate_authorities.is_empty());
-        assert!(!root.ctlogs.is_empty());
-    }
-
-    #[test]
-    fn malformed_root_is_an_error() {
-        assert!(TrustRoot::from_trusted_root_json(b"{").is_err());
-        let bad = br#"{"tlogs":[{"publicKey":{"rawBytes":"!!"},"logId":{"keyId":"AA=="}}]}"#;
-        assert!(TrustRoot::from_trusted_root_json(bad).is_err());
+    /// The Rekor log with this log id.
+    pub fn tlog(&self, log_id: &[u8]) -> Option<&TransparencyLog> {
+        self.tlogs.iter().find(|l| l.log_id == log_id)
     }
 }

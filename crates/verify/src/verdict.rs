@@ -45,6 +45,8 @@ pub struct Verdict {
     pub result: VerdictResult,
     /// Why, for a person.
     pub message: String,
+    /// Whether the entry's failure action is Audit (a failure warns instead of denying).
+    pub audit: bool,
     /// The attestors that verified, as field paths (`attestors[0].entries[1]`).
     pub attestors_satisfied: Vec<String>,
     /// Time spent deciding this verdict.

@@ -220,10 +220,16 @@ async fn chunked_manifest_without_length_above_the_limit_is_too_large_and_cut_of
         .manifest(&fake.host(), "app", "big")
         .await
         .expect_err("oversized chunked manifest");
-    assert!(
-        matches!(&err, Error::TooLarge { limit, what } if *limit == MANIFEST_LIMIT && what.contains(&fake.host())),
-        "expected TooLarge, got {err:?}"
-    );
+    match &err {
+        Error::TooLarge { what, limit } => {
+            assert_eq!(*limit, MANIFEST_LIMIT);
+            assert!(
+                what.contains(&format!("manifest {}/app:big", fake.host())),
+                "{what}"
+            );
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
     assert!(
         err.to_string().contains("exceeds the limit of 65536 bytes"),
         "{err}"
@@ -234,7 +240,7 @@ async fn chunked_manifest_without_length_above_the_limit_is_too_large_and_cut_of
 }
 
 #[tokio::test]
-async fn chunked_manifest_just_under_the_limit_is_read() {
+async fn chunked_manifest_of_exactly_the_limit_is_read() {
     // The boundary: exactly the limit is fine (so the cut-off above is the limit, not
     // chunked encoding).
     let fake = FakeRegistry::start(|_| {
@@ -543,6 +549,66 @@ async fn connection_refused_is_unreachable_after_the_retries() {
         started.elapsed() >= Duration::from_millis(150),
         "{:?}",
         started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_connection_closed_without_an_answer_is_retried() {
+    let fake = FakeRegistry::start(in_turn(vec![
+        Reply::close(),
+        Reply::close(),
+        manifest_reply(),
+    ]))
+    .await;
+    let manifest = client(config(3))
+        .manifest(&fake.host(), "app", "v1")
+        .await
+        .expect("success on the third request")
+        .expect("present");
+    assert_eq!(manifest.digest, sha256_digest(MANIFEST));
+    assert_eq!(fake.count("/v2/app/manifests/v1"), 3);
+}
+
+#[tokio::test]
+async fn connections_closed_forever_give_up_after_max_retries() {
+    let fake = FakeRegistry::start(|_| Reply::close()).await;
+    let err = client(config(2))
+        .manifest(&fake.host(), "app", "v1")
+        .await
+        .expect_err("never an answer");
+    match &err {
+        Error::Registry { registry, reason } => {
+            assert_eq!(registry, &fake.host());
+            assert!(reason.contains("unreachable after 2 retries"), "{reason}");
+        }
+        other => panic!("expected Registry, got {other:?}"),
+    }
+    assert_eq!(
+        fake.count("/v2/app/manifests/v1"),
+        3,
+        "max_retries + 1 requests"
+    );
+}
+
+#[tokio::test]
+async fn a_post_closed_without_an_answer_is_not_repeated() {
+    let fake = FakeRegistry::start(|req| match req.method.as_str() {
+        "HEAD" => Reply::status(404),
+        _ => Reply::close(),
+    })
+    .await;
+    let err = client(config(3))
+        .push_blob(&fake.host(), "app", Bytes::from_static(b"x"))
+        .await
+        .expect_err("upload never started");
+    assert!(
+        matches!(&err, Error::Registry { registry, .. } if *registry == fake.host()),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.count("/v2/app/blobs/uploads/"),
+        1,
+        "POST is not idempotent"
     );
 }
 

@@ -2,38 +2,16 @@
 //! certificate itself is validated elsewhere (the policy crate parses it with x509-parser);
 //! here we only walk the fixed prefix of `TBSCertificate`.
 
-/// `(tag, whole element, content, rest of the input)`.
-type Element<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+use crate::der::{read, INTEGER, SEQUENCE};
 
-/// Splits one DER element off the front of `input`.
-fn element(input: &[u8]) -> Option<Element<'_>> {
-    let (&tag, after_tag) = input.split_first()?;
-    // High-tag-number form never occurs in the certificate prefix we walk.
-    if tag & 0x1f == 0x1f {
-        return None;
-    }
-    let (&first, after_len) = after_tag.split_first()?;
-    let (len, body) = if first < 0x80 {
-        (usize::from(first), after_len)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || after_len.len() < count {
-            return None;
-        }
-        let len = after_len[..count]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, &after_len[count..])
-    };
-    if body.len() < len {
-        return None;
-    }
-    let header = input.len() - body.len();
-    Some((tag, &input[..header + len], &body[..len], &body[len..]))
+/// `(tag, whole element, content, rest of the input)`.
+type Parts<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn element(input: &[u8]) -> Option<Parts<'_>> {
+    let (e, rest) = read(input)?;
+    Some((e.tag, e.whole, e.content, rest))
 }
 
-const SEQUENCE: u8 = 0x30;
-const INTEGER: u8 = 0x02;
 const VERSION: u8 = 0xa0;
 
 /// The DER of the certificate's SubjectPublicKeyInfo, or `None` when `cert` does not have

@@ -6,6 +6,7 @@
 use futures_util::future::BoxFuture;
 use signet_policy::{AttestorKind, AttestorSet, KeySource, KeysAttestor, SignatureAlgorithm};
 
+pub(crate) use super::certs::{CertLeaf, CertPolicy};
 use super::Ctx;
 use crate::crypto::VerificationKey;
 use crate::Result;
@@ -41,6 +42,33 @@ pub(crate) trait LeafCheck: Sync {
         ctx: &'a Ctx<'a>,
         leaf: &'a KeyLeaf<'a>,
     ) -> BoxFuture<'a, Result<Leaf>>;
+
+    /// A keyless or certificates leaf.
+    fn check_certs<'a>(
+        &'a self,
+        ctx: &'a Ctx<'a>,
+        leaf: &'a CertLeaf<'a>,
+    ) -> BoxFuture<'a, Result<Leaf>>;
+}
+
+/// An `attestations[]` entry without attestors, as Kyverno checks it: one keyless leaf
+/// with no identity against the trust root (see [`CertPolicy::AnyIdentity`]).
+pub(crate) async fn verify_any_identity(
+    ctx: &Ctx<'_>,
+    path: String,
+    check: &dyn LeafCheck,
+) -> Result<SetOutcome> {
+    let leaf = CertLeaf {
+        policy: CertPolicy::AnyIdentity,
+        annotations: &[],
+        repository: None,
+    };
+    Ok(match check.check_certs(ctx, &leaf).await? {
+        Leaf::Verified => SetOutcome::Satisfied(vec![path]),
+        Leaf::Failed(why) => SetOutcome::Failed(format!(
+            "no attestors given, so any keylessly signed attestation chained to the trust root counts, and none did: {why}"
+        )),
+    })
 }
 
 /// Evaluates `set` at `path` (e.g. `attestors[0]`).
@@ -99,9 +127,28 @@ pub(crate) fn verify_set<'a>(
                 }
                 AttestorKind::Keyless(_) | AttestorKind::Certificates(_) => {
                     total += 1;
-                    reasons.push(format!(
-                        "{entry_path}: keyless and certificate attestors are not verified by this build"
-                    ));
+                    let (policy, label) = match &attestor.kind {
+                        AttestorKind::Keyless(k) => {
+                            (CertPolicy::Keyless(k), format!("{entry_path}.keyless"))
+                        }
+                        AttestorKind::Certificates(c) => (
+                            CertPolicy::Certificates(c),
+                            format!("{entry_path}.certificates"),
+                        ),
+                        _ => continue,
+                    };
+                    let leaf = CertLeaf {
+                        policy,
+                        annotations: &attestor.annotations,
+                        repository: attestor.repository.as_deref(),
+                    };
+                    match check.check_certs(ctx, &leaf).await? {
+                        Leaf::Verified => {
+                            verified += 1;
+                            satisfied.push(label);
+                        }
+                        Leaf::Failed(why) => reasons.push(format!("{label}: {why}")),
+                    }
                 }
             }
         }

@@ -5,7 +5,7 @@ use signet_policy::image::ImageRef;
 use signet_policy::ImageVerification;
 
 use super::attestations::Attestations;
-use super::attestors::{verify_set, SetOutcome};
+use super::attestors::{verify_any_identity, verify_set, SetOutcome};
 use super::signatures::Signatures;
 use super::{ArtifactCache, Ctx, Verifier};
 use crate::verdict::VerdictResult;
@@ -139,14 +139,20 @@ impl Verifier {
             }
         }
         for (i, attestation) in entry.attestations.iter().enumerate() {
-            if attestation.attestors.is_empty() {
-                return Ok(EntryVerdict::new(
-                    VerdictResult::Error,
-                    format!("attestations[{i}] has no attestors: Kyverno then verifies keylessly against the public-good root, which this build does not do"),
-                    Some(digest.to_owned()),
-                ));
-            }
             let check = Attestations { attestation };
+            if attestation.attestors.is_empty() {
+                // Kyverno adds one empty attestor: keyless, any identity, the trust root.
+                let path = format!("attestations[{i}]");
+                match verify_any_identity(&ctx, path.clone(), &check).await? {
+                    SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
+                    SetOutcome::Failed(why) => {
+                        return fail(format!(
+                            "image attestation verification failed for {image}: {path}: {why}"
+                        ))
+                    }
+                }
+                continue;
+            }
             for (j, set) in attestation.attestors.iter().enumerate() {
                 let path = format!("attestations[{i}].attestors[{j}]");
                 match verify_set(&ctx, set, path.clone(), &check).await? {

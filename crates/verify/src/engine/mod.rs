@@ -2,8 +2,10 @@
 
 mod attestations;
 mod attestors;
+mod certs;
 mod entry;
 pub mod fetch;
+mod identity;
 pub mod keys;
 mod signatures;
 mod tlog;
@@ -78,6 +80,28 @@ impl Ctx<'_> {
     /// attestor's `rekor.ignoreTlog` is set (an absent `rekor` means the public log).
     pub(crate) fn tlog_required(&self, rekor: Option<&Rekor>) -> bool {
         !rekor.is_some_and(|r| r.ignore_tlog)
+    }
+
+    /// The integrated time of a Rekor entry when the attestor requires the transparency
+    /// log (`Ok(Ok(None))` under `rekor.ignoreTlog`); `Ok(Err(why))` when the bundle is
+    /// missing or does not vouch for `artifact`. `what` names the signed thing ("the
+    /// signature"), `plural` its kind ("signatures").
+    pub(crate) fn logged_time(
+        &self,
+        rekor: Option<&Rekor>,
+        bundle: Option<&str>,
+        artifact: tlog::LoggedArtifact<'_>,
+        what: &str,
+        plural: &str,
+    ) -> Result<std::result::Result<Option<i64>, String>> {
+        if !self.tlog_required(rekor) {
+            return Ok(Ok(None));
+        }
+        let Some(bundle) = bundle else {
+            return Ok(Err(format!("{what} has no Rekor bundle and the policy requires the transparency log (set rekor.ignoreTlog to accept unlogged {plural})")));
+        };
+        let logs = self.tlogs(rekor)?;
+        Ok(tlog::verify_bundle(bundle, &logs, artifact).map(Some))
     }
 
     /// The Rekor logs trusted for an attestor: its `rekor.pubkey` when set, else the trust

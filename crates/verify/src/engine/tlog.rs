@@ -9,17 +9,31 @@ use signet_policy::SignatureAlgorithm;
 use crate::digest::sha256_digest;
 use crate::trust::TransparencyLog;
 
+/// Who the logged entry must name as the signer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LoggedSigner<'a> {
+    /// A public key, or a certificate of that key (SPKI DER): key-based signatures.
+    Key(&'a [u8]),
+    /// Exactly this certificate (DER), as cosign's `comparePublicKey` demands when the
+    /// signature carries a certificate (keyless signing logs the certificate).
+    Certificate(&'a [u8]),
+}
+
 /// What the logged entry must be about.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LoggedArtifact<'a> {
-    /// A `hashedrekord` of this payload, signature and key (SPKI DER).
+    /// A `hashedrekord` of this payload, signature and signer.
     Signature {
         payload: &'a [u8],
         signature: &'a [u8],
-        spki_der: &'a [u8],
+        signer: LoggedSigner<'a>,
     },
-    /// An `intoto` or `dsse` entry whose payload hash is this payload's.
-    Attestation { payload: &'a [u8] },
+    /// An `intoto` or `dsse` entry whose payload hash is this payload's and, when
+    /// `signer` is set, whose logged verifier is that signer.
+    Attestation {
+        payload: &'a [u8],
+        signer: Option<LoggedSigner<'a>>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -85,6 +99,13 @@ pub(crate) fn verify_bundle(
     if p.integrated_time > chrono::Utc::now().timestamp() + 300 {
         return Err("Rekor entry is integrated in the future".into());
     }
+    if !log.valid_for.contains(p.integrated_time) {
+        return Err(format!(
+            "Rekor entry integrated at {} is outside the validity of the key of {}",
+            crate::x509::time_text(p.integrated_time),
+            log.base_url
+        ));
+    }
     Ok(p.integrated_time)
 }
 
@@ -94,6 +115,40 @@ fn hex_sha256(data: &[u8]) -> String {
 
 fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
     v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Whether the PEM a log entry names as verifier is `signer`.
+fn logged_signer_is(pem_text: &[u8], signer: LoggedSigner<'_>) -> Result<(), String> {
+    match signer {
+        LoggedSigner::Key(spki) => match spki_of_pem(pem_text) {
+            Some(logged) if logged == spki => Ok(()),
+            Some(_) => Err("Rekor entry is for another key".into()),
+            None => Err("Rekor entry has no readable public key".into()),
+        },
+        LoggedSigner::Certificate(der) => {
+            let logged = std::str::from_utf8(pem_text)
+                .ok()
+                .and_then(|t| signet_policy::pem_material::parse_certificates(t).ok())
+                .and_then(|c| c.into_iter().next());
+            match logged {
+                Some(c) if c.der == der => Ok(()),
+                Some(_) => Err("Rekor entry is for another certificate".into()),
+                None => Err(
+                    "Rekor entry names no certificate, but the signature was made with one".into(),
+                ),
+            }
+        }
+    }
+}
+
+/// The PEM a logged verifier field holds: base64 of the PEM text (decoded twice when the
+/// log stored it base64-encoded once more).
+fn logged_pem(field: &str) -> Option<Vec<u8>> {
+    let once = b64(field)?;
+    if once.starts_with(b"-----") {
+        return Some(once);
+    }
+    b64(std::str::from_utf8(&once).ok()?).filter(|twice| twice.starts_with(b"-----"))
 }
 
 /// The SPKI DER of a PEM public key or certificate, as logged entries carry either.
@@ -115,7 +170,7 @@ fn check_entry(entry: &Value, artifact: LoggedArtifact<'_>) -> Result<(), String
         LoggedArtifact::Signature {
             payload,
             signature,
-            spki_der,
+            signer,
         } => {
             if kind != "hashedrekord" {
                 return Err(format!("Rekor entry is {kind:?}, expected hashedrekord"));
@@ -130,26 +185,37 @@ fn check_entry(entry: &Value, artifact: LoggedArtifact<'_>) -> Result<(), String
             if logged_sig != signature {
                 return Err("Rekor entry is for another signature".into());
             }
-            let logged_key = str_at(entry, "/spec/signature/publicKey/content")
+            let logged = str_at(entry, "/spec/signature/publicKey/content")
                 .and_then(b64)
-                .and_then(|pem| spki_of_pem(&pem))
                 .ok_or("Rekor entry has no readable public key")?;
-            if logged_key != spki_der {
-                return Err("Rekor entry is for another key".into());
-            }
-            Ok(())
+            logged_signer_is(&logged, signer)
         }
-        LoggedArtifact::Attestation { payload } => {
-            let pointer = match kind {
-                "intoto" => "/spec/content/payloadHash/value",
-                "dsse" => "/spec/payloadHash/value",
+        LoggedArtifact::Attestation { payload, signer } => {
+            let (pointer, verifiers): (_, &[&str]) = match kind {
+                "intoto" => (
+                    "/spec/content/payloadHash/value",
+                    &[
+                        "/spec/publicKey",
+                        "/spec/content/envelope/signatures/0/publicKey",
+                    ],
+                ),
+                "dsse" => ("/spec/payloadHash/value", &["/spec/signatures/0/verifier"]),
                 other => return Err(format!("Rekor entry is {other:?}, expected intoto or dsse")),
             };
             match str_at(entry, pointer) {
-                Some(h) if h == hex_sha256(payload) => Ok(()),
-                Some(_) => Err("Rekor entry is for another attestation".into()),
-                None => Err("Rekor entry has no payload hash".into()),
+                Some(h) if h == hex_sha256(payload) => {}
+                Some(_) => return Err("Rekor entry is for another attestation".into()),
+                None => return Err("Rekor entry has no payload hash".into()),
             }
+            let Some(signer) = signer else {
+                return Ok(());
+            };
+            let logged = verifiers
+                .iter()
+                .find_map(|p| str_at(entry, p))
+                .and_then(logged_pem)
+                .ok_or("Rekor entry names no verifier for the attestation")?;
+            logged_signer_is(&logged, signer)
         }
     }
 }

@@ -159,17 +159,18 @@ impl RegistryClient {
                         reason: format!("TLS handshake failed: {}", error_chain(&e)),
                     })
                 }
-                Err(e) if e.is_connect() && retries < cfg.max_retries => self.backoff(retries),
-                Err(e) if e.is_connect() => {
-                    return Err(Error::Registry {
-                        registry: req.host.to_owned(),
-                        reason: format!("unreachable after {retries} retries: {}", error_chain(&e)),
-                    })
+                // Refused, or (for a request that may be repeated) closed or reset before
+                // an answer: a registry restarting, a stale pooled connection.
+                Err(e)
+                    if (e.is_connect() || req.method.is_idempotent())
+                        && retries < cfg.max_retries =>
+                {
+                    self.backoff(retries)
                 }
                 Err(e) => {
                     return Err(Error::Registry {
                         registry: req.host.to_owned(),
-                        reason: format!("request failed: {}", error_chain(&e)),
+                        reason: format!("unreachable after {retries} retries: {}", error_chain(&e)),
                     })
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !authenticated => {
@@ -415,14 +416,21 @@ pub(crate) fn header(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Whether a connect error is the TLS handshake failing (rustls errors reach reqwest as
-/// `io::ErrorKind::InvalidData`) rather than the host not answering.
+/// Whether a connect error is the TLS handshake failing rather than the host not
+/// answering: rustls errors reach reqwest as an `io::ErrorKind::InvalidData` error,
+/// which the HTTPS connector wraps in another `io::Error` (whose `source()` skips it, hence
+/// `get_ref`).
 fn is_tls_failure(e: &reqwest::Error) -> bool {
+    fn tls_io(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(tls_io)
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        if s.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
-        {
+        if s.downcast_ref::<std::io::Error>().is_some_and(tls_io) {
             return true;
         }
         source = s.source();

@@ -104,6 +104,8 @@ pub enum Body {
     Stall { total: u64, sent: Vec<u8> },
     /// No answer at all: the connection stays open and silent.
     Hang,
+    /// No answer at all: the connection is closed at once.
+    Close,
 }
 
 /// The fake's answer to one request.
@@ -127,6 +129,14 @@ impl Reply {
     /// 200 with these bytes.
     pub fn ok(body: impl Into<Vec<u8>>) -> Reply {
         Reply::status(200).body(body)
+    }
+
+    /// Closes the connection without answering.
+    pub fn close() -> Reply {
+        Reply {
+            body: Body::Close,
+            ..Reply::status(200)
+        }
     }
 
     /// Never answers.
@@ -314,6 +324,10 @@ async fn write_reply(
             // Read nothing more and say nothing, until the client gives up.
             std::future::pending::<()>().await;
         }
+        Body::Close => {
+            let _ = stream.shutdown().await;
+            return false;
+        }
     }
     head.push_str("\r\n");
     if stream.write_all(head.as_bytes()).await.is_err() {
@@ -372,7 +386,7 @@ async fn write_reply(
             std::future::pending::<()>().await;
             false
         }
-        Body::Hang => false,
+        Body::Hang | Body::Close => false,
     }
 }
 
