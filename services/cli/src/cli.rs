@@ -8,6 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "signet", version, about)]
 pub struct Cli {
+    /// Verifier URL for administration commands (else SIGNET_SERVER, else `signet login`'s).
+    #[arg(long, global = true, env = "SIGNET_SERVER")]
+    pub server: Option<String>,
+    /// Bearer token for administration commands (else SIGNET_TOKEN, else `signet login`'s).
+    #[arg(long, global = true, env = "SIGNET_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +39,93 @@ pub enum Command {
     /// Verify images with a key (like `cosign verify`) or with Kyverno policies.
     /// Exit 0 when all pass, 1 when any is denied, 2 when Signet could not decide.
     Verify(VerifyArgs),
+    /// Verify a Sigstore bundle for a file or a sha256:<hex> digest, offline (the
+    /// sigstore-conformance client protocol). Exit 0 verified, 1 not, 2 when Signet could
+    /// not decide.
+    VerifyBundle(VerifyBundleArgs),
+    /// Store a verifier's URL and token (in the user's config directory, mode 0600).
+    Login {
+        /// Verifier URL.
+        #[arg(long = "server", id = "login_server")]
+        login_server: String,
+        /// Token.
+        #[arg(long = "token", id = "login_token")]
+        login_token: String,
+    },
+    /// Named keys on the verifier.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Clusters on the verifier.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Tokens on the verifier.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Recorded decisions across the fleet.
+    Reports(ReportsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store a public key under NAMESPACE/NAME (what policies name as `secret`).
+    Create {
+        /// Key name.
+        name: String,
+        /// Key namespace.
+        #[arg(short = 'n', long)]
+        namespace: String,
+        /// PEM file.
+        #[arg(long)]
+        from_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Register a cluster; prints its relay's token alone on the last line.
+    Register {
+        /// Cluster name.
+        name: String,
+        /// Label KEY=VALUE; repeatable.
+        #[arg(long = "label", value_name = "KEY=VALUE")]
+        labels: Vec<String>,
+    },
+    /// List clusters.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    /// Cluster.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Policy.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Image.
+    #[arg(long)]
+    pub image: Option<String>,
+    /// pass, fail, skip or error.
+    #[arg(long)]
+    pub result: Option<String>,
+    /// At most this many decisions.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "table")]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +136,24 @@ pub enum PolicyCommand {
         /// Policy files (YAML with one or many documents, or JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Create or replace the policies of FILE on the verifier.
+    Apply {
+        /// Policy file (one or many documents).
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+    },
+    /// Print a stored policy's document.
+    Get {
+        /// Policy name (or namespace/name).
+        name: String,
+    },
+    /// List stored policies.
+    List,
+    /// Delete a stored policy.
+    Delete {
+        /// Policy name (or namespace/name).
+        name: String,
     },
 }
 
@@ -149,4 +260,34 @@ pub struct VerifyArgs {
     /// Images to verify.
     #[arg(required = true)]
     pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// The Sigstore bundle (JSON, v0.1 to v0.3).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// The identity (SAN) the signing certificate must be issued to.
+    #[arg(long, requires = "certificate_oidc_issuer", conflicts_with = "key")]
+    pub certificate_identity: Option<String>,
+    /// The OIDC issuer the signing certificate must name.
+    #[arg(long, requires = "certificate_identity", conflicts_with = "key")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A public key (PEM), for bundles signed with a key instead of a certificate.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "certificate_identity"
+    )]
+    pub key: Option<PathBuf>,
+    /// A trusted_root.json instead of the embedded Sigstore public-good root.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Use the Sigstore staging instance: its root is not embedded, so this needs
+    /// --trusted-root with the staging trusted_root.json.
+    #[arg(long)]
+    pub staging: bool,
+    /// The artifact: a file, or sha256:<hex> of it.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub artifact: String,
 }

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+mod admin;
 mod attest;
 mod jp;
 mod keys;
@@ -8,23 +9,70 @@ mod progress;
 mod registry;
 mod sign;
 mod verify;
+mod verify_bundle;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, JpCommand, PolicyCommand};
+use crate::cli::{
+    Cli, ClusterCommand, Command, JpCommand, KeyCommand, PolicyCommand, TokenCommand,
+};
 
 /// Exit code for "could not do it" (bad input, unreachable registry), per DESIGN.md.
 pub const EXIT_ERROR: u8 = 2;
 
 pub fn run(cli: Cli) -> ExitCode {
+    let (server, token) = (cli.server.clone(), cli.token.clone());
+    let admin = move || admin::Client::new(server.as_deref(), token.as_deref());
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => policy_lint::run(&files),
+        Command::Policy(PolicyCommand::Apply { file }) => {
+            report(block_on(async { admin::apply(&admin()?, &file).await }))
+        }
+        Command::Policy(PolicyCommand::Get { name }) => report(block_on(async {
+            admin::get_policy(&admin()?, &name).await
+        })),
+        Command::Policy(PolicyCommand::List) => {
+            report(block_on(async { admin::list_policies(&admin()?).await }))
+        }
+        Command::Policy(PolicyCommand::Delete { name }) => report(block_on(async {
+            admin::delete_policy(&admin()?, &name).await
+        })),
+        Command::Login {
+            login_server,
+            login_token,
+        } => report(
+            admin::login::store(&login_server, &login_token)
+                .map(|p| eprintln!("login stored in {}", p.display())),
+        ),
+        Command::Key(KeyCommand::Create {
+            name,
+            namespace,
+            from_file,
+        }) => report(block_on(async {
+            admin::key_create(&admin()?, &name, &namespace, &from_file).await
+        })),
+        Command::Cluster(ClusterCommand::Register { name, labels }) => report(block_on(async {
+            admin::cluster_register(&admin()?, &name, &labels).await
+        })),
+        Command::Cluster(ClusterCommand::List) => {
+            report(block_on(async { admin::cluster_list(&admin()?).await }))
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            report(block_on(async { admin::revoke(&admin()?, &id).await }))
+        }
+        Command::Reports(args) => {
+            report(block_on(async { admin::reports(&admin()?, &args).await }))
+        }
         Command::Jp(JpCommand::Query { input, expression }) => {
             jp::query(input.as_deref(), &expression)
         }
         Command::GenerateKeyPair { output_key_prefix } => {
             report(keys::generate(&output_key_prefix))
         }
+        Command::VerifyBundle(args) => match verify_bundle::run(&args) {
+            Ok(code) => code,
+            Err(e) => report::<()>(Err(e)),
+        },
         Command::Sign(args) => report(block_on(sign::run(args))),
         Command::Attest(args) => report(block_on(attest::run(args))),
         Command::Verify(args) => match block_on(verify::run(args)) {

@@ -88,6 +88,7 @@ async fn by_key(
                 rule: "-".into(),
                 result: v.result,
                 message: v.message,
+                audit: false,
                 attestors_satisfied: v.attestors_satisfied,
                 duration: started.elapsed(),
             }

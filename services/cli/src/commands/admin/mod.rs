@@ -1,0 +1,12 @@
+//! Administration of a verifier over its REST API: login, policies, keys, clusters,
+//! tokens, reports.
+
+mod client;
+pub mod login;
+mod resources;
+
+pub use client::Client;
+pub use resources::{
+    apply, cluster_list, cluster_register, delete_policy, get_policy, key_create, list_policies,
+    reports, revoke,
+};

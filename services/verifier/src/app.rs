@@ -1,0 +1,122 @@
+//! Start-up: open the store, load keys and policies, bootstrap the first admin token,
+//! serve REST and gRPC until a shutdown signal, then finish in-flight calls.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
+use signet_verify::trust::TrustRoot;
+use signet_verify::Verifier;
+use tokio::net::TcpListener;
+
+use crate::auth::Authenticator;
+use crate::config::{Command, Config};
+use crate::http::{router, AppState};
+use crate::metrics::Metrics;
+use crate::service::{CredentialsKey, IssuedToken, Service, StoreKeys};
+use crate::store::Store;
+
+/// Builds the domain service on an open store.
+pub async fn build_service(
+    store: Store,
+    registry: RegistryConfig,
+    trust: TrustRoot,
+) -> anyhow::Result<Service> {
+    let auth = Authenticator::load(store.clone()).await?;
+    let registry = RegistryClient::new(registry)?;
+    let verifier = Verifier::new(registry, Arc::new(StoreKeys(store.clone())), trust);
+    let credentials_key = match std::env::var("SIGNET_CREDENTIALS_KEY") {
+        Ok(text) => Some(CredentialsKey::from_base64(&text).map_err(anyhow::Error::msg)?),
+        Err(_) => None,
+    };
+    Ok(Service::new(store, auth, verifier, credentials_key).await?)
+}
+
+/// Runs the verifier as configured.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(config.database_url.as_deref(), &config.data_dir)
+        .await
+        .context("opening the store")?;
+    if let Some(Command::Migrate) = config.command {
+        store.migrate().await?;
+        tracing::info!("migrations applied");
+        return Ok(());
+    }
+    let registry = RegistryConfig {
+        default_transport: if config.allow_http_registry {
+            Transport::Http
+        } else {
+            Transport::Https
+        },
+        ..RegistryConfig::default()
+    };
+    let service = build_service(store, registry, TrustRoot::public_good()?).await?;
+    if let Some(token) = service.bootstrap_admin().await? {
+        hand_over_admin_token(&token, config.admin_token_file.as_deref())?;
+    }
+    let _watch = service.watch_changes();
+    let state = AppState {
+        service: service.clone(),
+        metrics: Metrics::default(),
+    };
+    let http = TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("binding {}", config.http_addr))?;
+    tracing::info!(http = %config.http_addr, grpc = %config.grpc_addr, "signet-verifier listening");
+    let app = router(state, config.max_body_bytes);
+    let http = axum::serve(http, app).with_graceful_shutdown(shutdown_signal());
+    let grpc = crate::grpc::serve(service, config.grpc_addr, shutdown_signal());
+    let (h, g) = tokio::join!(http, grpc);
+    h.context("HTTP server")?;
+    g.context("gRPC server")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Writes the first admin token to `file` (0600), or prints it once.
+fn hand_over_admin_token(token: &IssuedToken, file: Option<&Path>) -> anyhow::Result<()> {
+    match file {
+        Some(path) => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("writing the admin token to {}", path.display()))?;
+            writeln!(f, "{}", token.token)?;
+            tracing::info!(path = %path.display(), "bootstrap admin token written");
+        }
+        None => {
+            // Printed once, to stdout, never logged: this is the only copy.
+            println!(
+                "Bootstrap admin token (shown once; store it now):\n{}",
+                token.token
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight calls");
+}

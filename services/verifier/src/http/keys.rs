@@ -1,0 +1,255 @@
+//! `/v1/keys`, `/v1/trust-roots`, `/v1/registry-credentials`: the material policies name.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json as Out;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{Caller, Json};
+use super::AppState;
+use crate::error::{ApiError, ErrorBody};
+
+/// A named public key (PEM), as Kyverno reads one from a Secret.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KeyBody {
+    /// Namespace the policies name (`secret.namespace`).
+    pub namespace: String,
+    /// Name the policies name (`secret.name`).
+    pub name: String,
+    /// One or many PEM public keys.
+    pub pem: String,
+}
+
+fn created(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Store a public key under namespace/name.
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = KeyBody,
+    responses((status = 201, body = KeyBody), (status = 200, body = KeyBody), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Json(k): Json<KeyBody>,
+) -> Result<(StatusCode, Out<KeyBody>), ApiError> {
+    c.require_admin()?;
+    let (_, was_created) = s.service.put_key(&k.namespace, &k.name, &k.pem).await?;
+    Ok((created(was_created), Out(k)))
+}
+
+/// Every stored key.
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", responses((status = 200, body = Vec<KeyBody>)), security(("bearer" = [])))]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+) -> Result<Out<Vec<KeyBody>>, ApiError> {
+    c.require_admin()?;
+    let keys = s.service.store().list_keys().await?;
+    Ok(Out(keys
+        .into_iter()
+        .map(|k| KeyBody {
+            namespace: k.namespace,
+            name: k.name,
+            pem: k.pem,
+        })
+        .collect()))
+}
+
+/// One key.
+#[utoipa::path(get, path = "/v1/keys/{namespace}/{name}", tag = "keys",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = KeyBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Out<KeyBody>, ApiError> {
+    c.require_admin()?;
+    let k = s
+        .service
+        .store()
+        .get_key(&namespace, &name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("key {namespace}/{name}")))?;
+    Ok(Out(KeyBody {
+        namespace: k.namespace,
+        name: k.name,
+        pem: k.pem,
+    }))
+}
+
+/// Delete a key.
+#[utoipa::path(delete, path = "/v1/keys/{namespace}/{name}", tag = "keys",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    c.require_admin()?;
+    if !s.service.store().delete_key(&namespace, &name).await? {
+        return Err(ApiError::NotFound(format!("key {namespace}/{name}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A named trust root.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustRootBody {
+    /// Name.
+    pub name: String,
+    /// A Sigstore `trusted_root.json` document.
+    #[schema(value_type = Object)]
+    pub trusted_root: serde_json::Value,
+}
+
+/// Store a trust root (Fulcio CAs, Rekor and CT log keys) from a `trusted_root.json`.
+#[utoipa::path(post, path = "/v1/trust-roots", tag = "trust roots", request_body = TrustRootBody,
+    responses((status = 201), (status = 200), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_root(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Json(r): Json<TrustRootBody>,
+) -> Result<StatusCode, ApiError> {
+    c.require_admin()?;
+    let created_now = s
+        .service
+        .put_trust_root(&r.name, &r.trusted_root.to_string())
+        .await?;
+    Ok(created(created_now))
+}
+
+/// Every trust root.
+#[utoipa::path(get, path = "/v1/trust-roots", tag = "trust roots", responses((status = 200, body = Vec<TrustRootBody>)), security(("bearer" = [])))]
+pub async fn list_roots(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+) -> Result<Out<Vec<TrustRootBody>>, ApiError> {
+    c.require_admin()?;
+    let roots = s.service.store().list_trust_roots().await?;
+    Ok(Out(roots
+        .into_iter()
+        .map(|r| TrustRootBody {
+            name: r.name,
+            trusted_root: serde_json::from_str(&r.json).unwrap_or_default(),
+        })
+        .collect()))
+}
+
+/// One trust root.
+#[utoipa::path(get, path = "/v1/trust-roots/{name}", tag = "trust roots", params(("name" = String, Path)),
+    responses((status = 200, body = TrustRootBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_root(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(name): Path<String>,
+) -> Result<Out<TrustRootBody>, ApiError> {
+    c.require_admin()?;
+    let r = s
+        .service
+        .store()
+        .get_trust_root(&name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("trust root {name}")))?;
+    Ok(Out(TrustRootBody {
+        name: r.name,
+        trusted_root: serde_json::from_str(&r.json).unwrap_or_default(),
+    }))
+}
+
+/// Delete a trust root.
+#[utoipa::path(delete, path = "/v1/trust-roots/{name}", tag = "trust roots", params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_root(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    c.require_admin()?;
+    if !s.service.store().delete_trust_root(&name).await? {
+        return Err(ApiError::NotFound(format!("trust root {name}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Registry credentials as sent; the password is sealed and never returned.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CredentialBody {
+    /// Registry host (`ghcr.io`, `registry.example.com:5000`).
+    pub registry: String,
+    /// User name.
+    pub username: String,
+    /// Password or token.
+    pub password: String,
+}
+
+/// Stored credentials as listed: no secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CredentialOut {
+    /// Registry host.
+    pub registry: String,
+    /// User name.
+    pub username: String,
+}
+
+/// Store credentials for a registry.
+#[utoipa::path(post, path = "/v1/registry-credentials", tag = "registry credentials", request_body = CredentialBody,
+    responses((status = 201, body = CredentialOut), (status = 200, body = CredentialOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_credential(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Json(b): Json<CredentialBody>,
+) -> Result<(StatusCode, Out<CredentialOut>), ApiError> {
+    c.require_admin()?;
+    let was_created = s
+        .service
+        .put_credential(&b.registry, &b.username, &b.password)
+        .await?;
+    Ok((
+        created(was_created),
+        Out(CredentialOut {
+            registry: b.registry,
+            username: b.username,
+        }),
+    ))
+}
+
+/// Stored credentials (registry and user only).
+#[utoipa::path(get, path = "/v1/registry-credentials", tag = "registry credentials",
+    responses((status = 200, body = Vec<CredentialOut>)), security(("bearer" = [])))]
+pub async fn list_credentials(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+) -> Result<Out<Vec<CredentialOut>>, ApiError> {
+    c.require_admin()?;
+    let all = s.service.store().list_credentials().await?;
+    Ok(Out(all
+        .into_iter()
+        .map(|c| CredentialOut {
+            registry: c.registry,
+            username: c.username,
+        })
+        .collect()))
+}
+
+/// Delete a registry's credentials.
+#[utoipa::path(delete, path = "/v1/registry-credentials/{registry}", tag = "registry credentials",
+    params(("registry" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_credential(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(registry): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    c.require_admin()?;
+    if !s.service.store().delete_credential(&registry).await? {
+        return Err(ApiError::NotFound(format!("credentials for {registry}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,164 @@
+//! Admission reviews and pipeline checks: the calling cluster's policies, the engine's
+//! decision, and the decisions recorded before the answer leaves.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use signet_policy::matching::AdmissionRequest;
+use signet_policy::FailurePolicy;
+use signet_verify::{pod_request, Decision};
+
+use super::Service;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::store::DecisionRecord;
+
+/// A decision and what the relay needs to act when the verifier is away.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewOutcome {
+    /// The engine's decision.
+    pub decision: Decision,
+    /// The strictest failurePolicy of the policies that apply to the cluster.
+    pub failure_policy: Option<FailurePolicy>,
+    /// The shortest webhookTimeoutSeconds of those policies.
+    pub timeout_seconds: Option<u32>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Service {
+    /// The name and labels of the calling cluster; an admin acts as no cluster (only
+    /// policies without a cluster selector apply).
+    async fn cluster_of(
+        &self,
+        caller: &Principal,
+    ) -> Result<(String, BTreeMap<String, String>), ApiError> {
+        match &caller.cluster {
+            Some(name) => {
+                let cluster = self.store.get_cluster(name).await?.ok_or_else(|| {
+                    ApiError::Unauthenticated(format!("cluster {name} no longer exists"))
+                })?;
+                Ok((cluster.name, cluster.labels))
+            }
+            None => Ok((String::new(), BTreeMap::new())),
+        }
+    }
+
+    /// Decides an admission request (the `request` of an AdmissionReview, JSON) for the
+    /// calling cluster. Unless it is a dry run, every verdict is stored before returning.
+    pub async fn review(
+        &self,
+        caller: &Principal,
+        request_json: &[u8],
+        namespace_labels: &BTreeMap<String, String>,
+        relay_version: Option<&str>,
+    ) -> Result<ReviewOutcome, ApiError> {
+        caller.require_cluster()?;
+        let value: serde_json::Value = serde_json::from_slice(request_json)
+            .map_err(|e| ApiError::bad_request(format!("admission request is not JSON: {e}")))?;
+        let request = AdmissionRequest::from_json(&value)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let (cluster, labels) = self.cluster_of(caller).await?;
+        let applicable = self.policies_for(&labels);
+        let policies: Vec<_> = applicable.iter().map(|a| a.policy.clone()).collect();
+        let decision = self
+            .verifier
+            .review(&policies, &request, namespace_labels)
+            .await?;
+        if !request.dry_run {
+            let versions: BTreeMap<String, i64> = applicable
+                .iter()
+                .map(|a| (a.policy.qualified_name(), a.version))
+                .collect();
+            let (kind, name) = (request.kind.kind.clone(), request.name.clone());
+            let records: Vec<DecisionRecord> = decision
+                .verdicts
+                .iter()
+                .map(|v| -> Result<DecisionRecord, ApiError> {
+                    Ok(DecisionRecord {
+                        id: crate::auth::random_id()?,
+                        time: now_ms(),
+                        cluster: cluster.clone(),
+                        namespace: request.namespace.clone(),
+                        kind: kind.clone(),
+                        name: name.clone(),
+                        operation: request.operation.as_str().to_owned(),
+                        image: v.image.clone(),
+                        digest: v.digest.clone(),
+                        policy: v.policy.clone(),
+                        policy_version: versions.get(&v.policy).copied().unwrap_or(0),
+                        rule: v.rule.clone(),
+                        result: v.result.as_str().to_owned(),
+                        action: if v.audit { "audit" } else { "enforce" }.to_owned(),
+                        message: v.message.clone(),
+                        dry_run: false,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            self.store.insert_decisions(&records).await?;
+        }
+        if caller.cluster.is_some() {
+            let _ = self
+                .store
+                .touch_cluster(&cluster, relay_version, now_ms())
+                .await;
+        }
+        let failure_policy = applicable
+            .iter()
+            .map(|a| a.policy.spec.failure_policy)
+            .reduce(|a, b| {
+                if a == FailurePolicy::Fail || b == FailurePolicy::Fail {
+                    FailurePolicy::Fail
+                } else {
+                    FailurePolicy::Ignore
+                }
+            });
+        let timeout_seconds = applicable
+            .iter()
+            .map(|a| a.policy.spec.webhook_timeout_seconds)
+            .min();
+        tracing::info!(
+            cluster = %cluster,
+            namespace = %request.namespace,
+            kind = %request.kind.kind,
+            allowed = decision.allowed,
+            verdicts = decision.verdicts.len(),
+            "review"
+        );
+        Ok(ReviewOutcome {
+            decision,
+            failure_policy,
+            timeout_seconds,
+        })
+    }
+
+    /// Judges one image as if a Pod of the caller's cluster ran it in `namespace`
+    /// (`POST /v1/verify`, gRPC VerifyImage); `only` restricts to named policies.
+    pub async fn verify_image(
+        &self,
+        caller: &Principal,
+        image: &str,
+        namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+        only: &[String],
+    ) -> Result<Decision, ApiError> {
+        caller.require_cluster()?;
+        let (_, labels) = self.cluster_of(caller).await?;
+        let policies: Vec<_> = self
+            .policies_for(&labels)
+            .into_iter()
+            .filter(|a| only.is_empty() || only.contains(&a.policy.qualified_name()))
+            .map(|a| a.policy)
+            .collect();
+        let request = pod_request(namespace, &[image.to_owned()])?;
+        Ok(self
+            .verifier
+            .review(&policies, &request, namespace_labels)
+            .await?)
+    }
+}

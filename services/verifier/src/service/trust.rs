@@ -1,0 +1,122 @@
+//! Trust roots (named `trusted_root.json` documents) and registry credentials (sealed with
+//! AES-256-GCM under a key from the environment; never returned, never logged).
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use base64::Engine;
+use signet_verify::trust::TrustRoot;
+
+use super::Service;
+use crate::error::ApiError;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// The key that seals registry credentials.
+#[derive(Clone)]
+pub struct CredentialsKey(Vec<u8>);
+
+impl std::fmt::Debug for CredentialsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialsKey(<redacted>)")
+    }
+}
+
+impl CredentialsKey {
+    /// A key from base64 text (32 bytes).
+    pub fn from_base64(text: &str) -> Result<Self, String> {
+        let key = B64
+            .decode(text.trim())
+            .map_err(|_| "the credentials key is not base64".to_owned())?;
+        if key.len() != 32 {
+            return Err(format!(
+                "the credentials key has {} bytes; 32 are needed",
+                key.len()
+            ));
+        }
+        Ok(CredentialsKey(key))
+    }
+
+    fn sealing(&self) -> Result<LessSafeKey, ApiError> {
+        let unbound = UnboundKey::new(&AES_256_GCM, &self.0)
+            .map_err(|_| ApiError::Internal("bad credentials key".into()))?;
+        Ok(LessSafeKey::new(unbound))
+    }
+
+    /// Seals `secret`, binding it to `registry`.
+    pub fn seal(&self, registry: &str, secret: &str) -> Result<String, ApiError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce)
+            .map_err(|_| ApiError::Internal("no randomness".into()))?;
+        let mut data = secret.as_bytes().to_vec();
+        self.sealing()?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(registry.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| ApiError::Internal("sealing failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Ok(B64.encode(out))
+    }
+
+    /// Opens what `seal` produced for the same registry.
+    pub fn open(&self, registry: &str, sealed: &str) -> Result<String, ApiError> {
+        let raw = B64
+            .decode(sealed)
+            .map_err(|_| ApiError::Internal("sealed credential is not base64".into()))?;
+        if raw.len() < NONCE_LEN {
+            return Err(ApiError::Internal("sealed credential is truncated".into()));
+        }
+        let (nonce, rest) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce)
+            .map_err(|_| ApiError::Internal("bad nonce".into()))?;
+        let mut data = rest.to_vec();
+        let plain = self
+            .sealing()?
+            .open_in_place(nonce, Aad::from(registry.as_bytes()), &mut data)
+            .map_err(|_| {
+                ApiError::Internal("a sealed credential does not open with this key".into())
+            })?;
+        String::from_utf8(plain.to_vec())
+            .map_err(|_| ApiError::Internal("sealed credential is not UTF-8".into()))
+    }
+}
+
+impl Service {
+    /// Stores a named trust root after checking that it parses.
+    pub async fn put_trust_root(&self, name: &str, json: &str) -> Result<bool, ApiError> {
+        if name.is_empty() || name.len() > 253 || name.contains('/') {
+            return Err(ApiError::bad_request(format!(
+                "invalid trust root name {name:?}"
+            )));
+        }
+        TrustRoot::from_trusted_root_json(json.as_bytes())
+            .map_err(|e| ApiError::bad_request(format!("invalid trusted_root.json: {e}")))?;
+        let (_, created) = self.store.put_trust_root(name, json).await?;
+        Ok(created)
+    }
+
+    /// Stores registry credentials, sealed; refused when no credentials key is configured.
+    pub async fn put_credential(
+        &self,
+        registry: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<bool, ApiError> {
+        let key = self.credentials_key.as_ref().ok_or_else(|| {
+            ApiError::bad_request("storing registry credentials needs SIGNET_CREDENTIALS_KEY (32 bytes, base64) on the verifier")
+        })?;
+        if registry.is_empty() || registry.contains('/') {
+            return Err(ApiError::bad_request(format!(
+                "invalid registry host {registry:?}"
+            )));
+        }
+        let sealed = key.seal(registry, password)?;
+        let (_, created) = self
+            .store
+            .put_credential(registry, username, &sealed)
+            .await?;
+        tracing::info!(registry = %registry, "registry credentials stored");
+        Ok(created)
+    }
+}

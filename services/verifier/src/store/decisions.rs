@@ -1,0 +1,411 @@
+//! Decisions: one row per (resource, image, policy, rule) judged at admission
+//! or by a verify call, queryable across the fleet.
+//!
+//! [`Store::insert_decisions`] returns only after the rows are committed, so a
+//! caller that acknowledges an admission afterwards never acknowledges a
+//! decision that is then lost. Inserting is idempotent by id: a caller that
+//! retries after an unknown outcome (a commit whose answer was lost) does not
+//! duplicate rows.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Arguments as _, Row};
+
+use super::{check_name, flag, Store, StoreError};
+
+/// The largest page [`Store::query_decisions`] returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// Results a decision may have.
+const RESULTS: [&str; 4] = ["pass", "fail", "skip", "error"];
+/// Failure actions a decision may have been taken under.
+const ACTIONS: [&str; 2] = ["enforce", "audit"];
+/// Rows per INSERT statement: 16 parameters each stays far below both engines'
+/// parameter limits (SQLite 32766, PostgreSQL 65535).
+const INSERT_CHUNK: usize = 200;
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Unique id made by the caller ([`super::new_id`]); a retried insert with the
+    /// same id is ignored.
+    pub id: String,
+    /// Unix milliseconds.
+    pub time: i64,
+    pub cluster: String,
+    pub namespace: String,
+    /// Resource kind (`Pod`, `Deployment`, …).
+    pub kind: String,
+    /// Resource name.
+    pub name: String,
+    /// `CREATE`, `UPDATE`, … (or `VERIFY` for a verify call).
+    pub operation: String,
+    pub image: String,
+    pub digest: Option<String>,
+    /// Qualified policy name.
+    pub policy: String,
+    /// The policy version the decision was made under.
+    pub policy_version: i64,
+    pub rule: String,
+    /// `pass`, `fail`, `skip` or `error`.
+    pub result: String,
+    /// `enforce` or `audit`: a `fail` under `audit` is a warning.
+    pub action: String,
+    pub message: String,
+    /// The admission request was a dry run.
+    pub dry_run: bool,
+}
+
+/// Which decisions to read. Every field set narrows the selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionFilter {
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+    pub policy: Option<String>,
+    /// The image reference exactly, or, ending in `*`, every reference that starts
+    /// with what precedes the `*` (`ghcr.io/acme/*`).
+    pub image: Option<String>,
+    pub digest: Option<String>,
+    /// `pass`, `fail`, `skip`, `error`, or `warn` (a fail under audit). `fail`
+    /// selects every fail, warnings included.
+    pub result: Option<String>,
+    /// From this time on (unix ms, inclusive).
+    pub since: Option<i64>,
+    /// Before this time (unix ms, exclusive).
+    pub until: Option<i64>,
+}
+
+/// Counts of decisions for one (cluster, policy).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub cluster: String,
+    pub policy: String,
+    pub pass: i64,
+    /// Fails under `enforce`.
+    pub fail: i64,
+    /// Fails under `audit`.
+    pub warn: i64,
+    pub error: i64,
+    pub skip: i64,
+}
+
+/// A WHERE clause being built with `$n` placeholders numbered in binding order.
+struct Where {
+    sql: String,
+    args: AnyArguments,
+    n: usize,
+}
+
+impl Where {
+    fn new() -> Where {
+        Where {
+            sql: String::new(),
+            args: AnyArguments::default(),
+            n: 0,
+        }
+    }
+
+    /// The next placeholder, after binding `v` to it.
+    fn bind<T>(&mut self, v: T) -> Result<String, StoreError>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        self.args
+            .add(v)
+            .map_err(|e| StoreError::Internal(format!("binding a filter value: {e}")))?;
+        self.n += 1;
+        Ok(format!("${}", self.n))
+    }
+
+    /// Adds `cond` (already holding its placeholders) with AND.
+    fn and(&mut self, cond: &str) {
+        self.sql.push_str(if self.sql.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        self.sql.push_str(cond);
+    }
+
+    fn eq(&mut self, column: &str, v: &Option<String>) -> Result<(), StoreError> {
+        if let Some(v) = v {
+            let p = self.bind(v.clone())?;
+            self.and(&format!("{column} = {p}"));
+        }
+        Ok(())
+    }
+
+    /// Adds the filter's conditions.
+    fn filter(&mut self, f: &DecisionFilter) -> Result<(), StoreError> {
+        self.eq("cluster", &f.cluster)?;
+        self.eq("namespace", &f.namespace)?;
+        self.eq("policy", &f.policy)?;
+        match f.image.as_deref().map(|i| (i, i.strip_suffix('*'))) {
+            None => {}
+            Some((_, Some(prefix))) => {
+                // Not LIKE: SQLite's LIKE ignores ASCII case and both need `%`/`_`
+                // escaped. substr/length count characters alike on both engines.
+                let a = self.bind(prefix.to_string())?;
+                let b = self.bind(prefix.to_string())?;
+                self.and(&format!("substr(image, 1, length({a})) = {b}"));
+            }
+            Some((exact, None)) => {
+                let p = self.bind(exact.to_string())?;
+                self.and(&format!("image = {p}"));
+            }
+        }
+        self.eq("digest", &f.digest)?;
+        match f.result.as_deref() {
+            None => {}
+            Some("warn") => self.and("result = 'fail' AND action = 'audit'"),
+            Some(r) if RESULTS.contains(&r) => {
+                let p = self.bind(r.to_string())?;
+                self.and(&format!("result = {p}"));
+            }
+            Some(r) => {
+                return Err(StoreError::Invalid(format!(
+                    "result filter {r:?} is not one of pass, fail, warn, skip, error"
+                )))
+            }
+        }
+        if let Some(since) = f.since {
+            let p = self.bind(since)?;
+            self.and(&format!("time >= {p}"));
+        }
+        if let Some(until) = f.until {
+            let p = self.bind(until)?;
+            self.and(&format!("time < {p}"));
+        }
+        Ok(())
+    }
+}
+
+/// The columns [`record`] reads, as a literal for `concat!`.
+macro_rules! columns {
+    () => {
+        "id, time, cluster, namespace, kind, name, operation, image, digest, policy, \
+         policy_version, rule, result, action, message, dry_run"
+    };
+}
+
+fn record(row: &AnyRow) -> Result<DecisionRecord, StoreError> {
+    Ok(DecisionRecord {
+        id: row.try_get("id")?,
+        time: row.try_get("time")?,
+        cluster: row.try_get("cluster")?,
+        namespace: row.try_get("namespace")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        operation: row.try_get("operation")?,
+        image: row.try_get("image")?,
+        digest: row.try_get("digest")?,
+        policy: row.try_get("policy")?,
+        policy_version: row.try_get("policy_version")?,
+        rule: row.try_get("rule")?,
+        result: row.try_get("result")?,
+        action: row.try_get("action")?,
+        message: row.try_get("message")?,
+        dry_run: flag(row.try_get("dry_run")?),
+    })
+}
+
+/// The opaque cursor after the row `(time, id)`: base64url of `time:id`.
+fn encode_cursor(time: i64, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{time}:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
+    let bad = || StoreError::Invalid("malformed page cursor".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (time, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((time.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+fn check_decision(d: &DecisionRecord) -> Result<(), StoreError> {
+    check_name("decision id", &d.id)?;
+    if !RESULTS.contains(&d.result.as_str()) {
+        return Err(StoreError::Invalid(format!(
+            "decision result {:?} is not one of pass, fail, skip, error",
+            d.result
+        )));
+    }
+    if !ACTIONS.contains(&d.action.as_str()) {
+        return Err(StoreError::Invalid(format!(
+            "decision action {:?} is not one of enforce, audit",
+            d.action
+        )));
+    }
+    Ok(())
+}
+
+/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    const COLS: usize = 16;
+    let mut sql = String::from(concat!("INSERT INTO decisions (", columns!(), ") VALUES "));
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..COLS {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * COLS + c + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (id) DO NOTHING");
+    sql
+}
+
+impl Store {
+    /// Records `ds` in one transaction and returns once it is committed. Rows
+    /// whose id is already stored are skipped, so a retry is harmless. Nothing
+    /// is written if any row is invalid.
+    pub async fn insert_decisions(&self, ds: &[DecisionRecord]) -> Result<(), StoreError> {
+        if ds.is_empty() {
+            return Ok(());
+        }
+        for d in ds {
+            check_decision(d)?;
+        }
+        let mut tx = self.begin_write().await?;
+        for chunk in ds.chunks(INSERT_CHUNK) {
+            let sql = insert_sql(chunk.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                q = q
+                    .bind(d.id.clone())
+                    .bind(d.time)
+                    .bind(d.cluster.clone())
+                    .bind(d.namespace.clone())
+                    .bind(d.kind.clone())
+                    .bind(d.name.clone())
+                    .bind(d.operation.clone())
+                    .bind(d.image.clone())
+                    .bind(d.digest.clone())
+                    .bind(d.policy.clone())
+                    .bind(d.policy_version)
+                    .bind(d.rule.clone())
+                    .bind(d.result.clone())
+                    .bind(d.action.clone())
+                    .bind(d.message.clone())
+                    .bind(i64::from(d.dry_run));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Decisions matching `f`, newest first, at most `limit` (1 ..= [`MAX_PAGE`];
+    /// 0 means the maximum), after `cursor` when given. Returns the page and the
+    /// cursor of the next page, `None` on the last one.
+    pub async fn query_decisions(
+        &self,
+        f: &DecisionFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<DecisionRecord>, Option<String>), StoreError> {
+        let limit = if limit == 0 {
+            MAX_PAGE
+        } else {
+            limit.min(MAX_PAGE)
+        };
+        let mut w = Where::new();
+        w.filter(f)?;
+        if let Some(c) = cursor {
+            let (time, id) = decode_cursor(c)?;
+            let a = w.bind(time)?;
+            let b = w.bind(id)?;
+            // Row-value comparison: both engines order and compare (time, id) the same
+            // way they sort, so pages neither overlap nor skip.
+            w.and(&format!("(time, id) < ({a}, {b})"));
+        }
+        // One row more than asked tells whether another page exists.
+        let lim = w.bind(i64::from(limit) + 1)?;
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM decisions{} ORDER BY time DESC, id DESC LIMIT {}"
+            ),
+            w.sql, lim
+        );
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), w.args)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        let next = if out.len() > limit as usize {
+            out.truncate(limit as usize);
+            out.last().map(|d| encode_cursor(d.time, &d.id))
+        } else {
+            None
+        };
+        Ok((out, next))
+    }
+
+    /// Counts of the decisions matching `f` per (cluster, policy), ordered by
+    /// cluster then policy. A `fail` under `audit` counts as `warn`, not `fail`.
+    pub async fn summary(&self, f: &DecisionFilter) -> Result<Vec<SummaryRow>, StoreError> {
+        let mut w = Where::new();
+        w.filter(f)?;
+        let sql = format!(
+            "SELECT cluster, policy, \
+             SUM(CASE WHEN result = 'pass' THEN 1 ELSE 0 END) AS pass, \
+             SUM(CASE WHEN result = 'fail' AND action <> 'audit' THEN 1 ELSE 0 END) AS fail, \
+             SUM(CASE WHEN result = 'fail' AND action = 'audit' THEN 1 ELSE 0 END) AS warn, \
+             SUM(CASE WHEN result = 'error' THEN 1 ELSE 0 END) AS error, \
+             SUM(CASE WHEN result = 'skip' THEN 1 ELSE 0 END) AS skip \
+             FROM decisions{} GROUP BY cluster, policy ORDER BY cluster, policy",
+            w.sql
+        );
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), w.args)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SummaryRow {
+                    cluster: row.try_get("cluster")?,
+                    policy: row.try_get("policy")?,
+                    pass: row.try_get("pass")?,
+                    fail: row.try_get("fail")?,
+                    warn: row.try_get("warn")?,
+                    error: row.try_get("error")?,
+                    skip: row.try_get("skip")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(1_700_000_000_123, "ab:cd");
+        assert_eq!(
+            decode_cursor(&c),
+            Ok((1_700_000_000_123, "ab:cd".to_string()))
+        );
+        assert!(matches!(decode_cursor("!!"), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            decode_cursor(&URL_SAFE_NO_PAD.encode("x:y")),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn insert_placeholders_run_in_order() {
+        let sql = insert_sql(2);
+        assert!(sql.contains("($1, $2,"));
+        assert!(sql.contains("$16), ($17,"));
+        assert!(sql.ends_with("$32) ON CONFLICT (id) DO NOTHING"));
+    }
+}

@@ -1,0 +1,733 @@
+//! The gRPC API end to end: a real server on a loopback port, over a real `Service` on the
+//! embedded store, a real Distribution registry, images signed with Signet's own signer,
+//! called with the generated tonic client.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use signet_policy::image::ImageRef;
+use signet_proto::v1::verifier_client::VerifierClient;
+use signet_proto::v1::{FailurePolicy, ReviewRequest, ReviewResponse, VerifyImageRequest};
+use signet_testkit::{push_random_image, Registry};
+use signet_verifier::auth::Role;
+use signet_verifier::service::{NewToken, Service};
+use signet_verifier::store::{DecisionFilter, Store};
+use signet_verify::crypto::SigningKey;
+use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
+use signet_verify::signing::sign_image;
+use signet_verify::trust::TrustRoot;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+/// A verifier serving gRPC on 127.0.0.1, its store in a temp dir, and a registry.
+struct Harness {
+    registry: Registry,
+    service: Service,
+    addr: SocketAddr,
+    admin: String,
+    signer: SigningKey,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), signet_verifier::grpc::ServeError>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn registry_config() -> RegistryConfig {
+    RegistryConfig {
+        default_transport: Transport::Http,
+        ..RegistryConfig::default()
+    }
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let registry = Registry::start().await.expect("start registry");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(None, dir.path()).await.expect("open store");
+        let service = signet_verifier::app::build_service(
+            store,
+            registry_config(),
+            TrustRoot::public_good().expect("trust root"),
+        )
+        .await
+        .expect("build service");
+        let admin = service
+            .bootstrap_admin()
+            .await
+            .expect("bootstrap")
+            .expect("a first admin token")
+            .token;
+        let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = incoming.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(signet_verifier::grpc::serve_incoming(
+            service.clone(),
+            incoming,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Harness {
+            registry,
+            service,
+            addr,
+            admin,
+            signer: SigningKey::generate().expect("signing key"),
+            stop: Some(stop),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    fn host(&self) -> String {
+        self.registry.host()
+    }
+
+    async fn client(&self) -> VerifierClient<Channel> {
+        VerifierClient::connect(format!("http://{}", self.addr))
+            .await
+            .expect("connect")
+    }
+
+    /// Pushes a random image; returns its tag reference and digest.
+    async fn image(&self, repository: &str, tag: &str) -> (String, String) {
+        let digest = push_random_image(&self.registry, repository, tag)
+            .await
+            .expect("push image");
+        (self.registry.reference(repository, tag), digest)
+    }
+
+    /// Pushes an image and signs it with the harness's key.
+    async fn signed_image(&self, repository: &str, tag: &str) -> (String, String) {
+        let (tagged, digest) = self.image(repository, tag).await;
+        let client = RegistryClient::new(registry_config()).expect("registry client");
+        let by_digest = ImageRef::parse(&self.registry.reference(repository, &digest))
+            .expect("image reference");
+        sign_image(&client, &self.signer, &by_digest, &BTreeMap::new())
+            .await
+            .expect("sign");
+        (tagged, digest)
+    }
+
+    async fn register(&self, name: &str, labels: &[(&str, &str)]) -> String {
+        let labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (_, token) = self
+            .service
+            .register_cluster(name, &labels)
+            .await
+            .expect("register cluster");
+        token.token
+    }
+
+    async fn apply(&self, policy: &str) {
+        self.service
+            .apply_policy(policy)
+            .await
+            .expect("apply policy");
+    }
+
+    /// A ClusterPolicy requiring the harness's key on every image of this registry;
+    /// `action` is its validationFailureAction.
+    fn policy(&self, name: &str, action: &str, spec_extra: &str, annotations: &str) -> String {
+        let pem = self.signer.public_key_pem().expect("public key");
+        let pem: String = pem
+            .lines()
+            .map(|l| format!("                      {l}\n"))
+            .collect();
+        format!(
+            "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: {name}
+{annotations}spec:
+  validationFailureAction: {action}
+{spec_extra}  rules:
+    - name: check-signature
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      verifyImages:
+        - imageReferences: [\"{host}/*\"]
+          attestors:
+            - entries:
+                - keys:
+                    publicKeys: |-
+{pem}                    rekor:
+                      url: https://rekor.sigstore.dev
+                      ignoreTlog: true
+",
+            host = self.host(),
+        )
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let ended = tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("the server stops after the shutdown signal")
+                .expect("server task");
+            ended.expect("server ended cleanly");
+        }
+    }
+}
+
+fn pod_request<S: AsRef<str>>(uid: &str, namespace: &str, images: &[S], dry_run: bool) -> Vec<u8> {
+    let containers: Vec<_> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| json!({"name": format!("c{i}"), "image": image.as_ref()}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "uid": uid,
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "namespace": namespace,
+        "name": format!("pod-{uid}"),
+        "operation": "CREATE",
+        "userInfo": {"username": "alice"},
+        "dryRun": dry_run,
+        "object": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": format!("pod-{uid}"), "namespace": namespace},
+            "spec": {"containers": containers}
+        }
+    }))
+    .expect("request JSON")
+}
+
+fn authorized<T>(message: T, token: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(token) = token {
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("metadata value"),
+        );
+    }
+    request
+}
+
+fn review_request(admission_request: Vec<u8>) -> ReviewRequest {
+    ReviewRequest {
+        admission_request,
+        namespace_labels: HashMap::new(),
+        relay_version: "0.1.0-test".into(),
+    }
+}
+
+async fn review(
+    client: &mut VerifierClient<Channel>,
+    token: Option<&str>,
+    admission_request: Vec<u8>,
+) -> Result<ReviewResponse, Status> {
+    client
+        .review(authorized(review_request(admission_request), token))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_image_is_allowed_and_pinned_to_its_digest() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (tagged, digest) = h.signed_image("app", "v1").await;
+
+    let mut client = h.client().await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&tagged], false),
+    )
+    .await
+    .expect("review");
+
+    assert!(response.allowed, "{}", response.message);
+    assert!(response.message.is_empty());
+    let patch: serde_json::Value = serde_json::from_slice(&response.patch).expect("JSON patch");
+    assert_eq!(
+        patch,
+        json!([{"op": "replace", "path": "/spec/containers/0/image", "value": format!("{tagged}@{digest}")}])
+    );
+    assert_eq!(response.verdicts.len(), 1);
+    let v = &response.verdicts[0];
+    assert_eq!(v.image, tagged);
+    assert_eq!(v.digest, digest);
+    assert_eq!(v.policy, "require-signed");
+    assert_eq!(v.rule, "check-signature");
+    assert_eq!(v.result, "pass");
+    assert!(!v.attestors_satisfied.is_empty(), "{v:?}");
+
+    // The relay's version is recorded as the cluster's.
+    let cluster = h
+        .service
+        .store()
+        .get_cluster("alpha")
+        .await
+        .expect("store")
+        .expect("cluster");
+    assert_eq!(cluster.relay_version.as_deref(), Some("0.1.0-test"));
+    assert!(cluster.last_seen.is_some());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_image_is_denied_naming_policy_rule_and_image() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (tagged, _) = h.image("app", "unsigned").await;
+
+    let mut client = h.client().await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&tagged], false),
+    )
+    .await
+    .expect("review");
+
+    assert!(!response.allowed);
+    for part in ["require-signed", "check-signature", tagged.as_str()] {
+        assert!(
+            response.message.contains(part),
+            "{part:?} missing from {:?}",
+            response.message
+        );
+    }
+    assert!(response.patch.is_empty(), "a denial patches nothing");
+    assert_eq!(response.verdicts.len(), 1);
+    assert_eq!(response.verdicts[0].result, "fail");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_policy_admits_with_a_warning() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("audit-signed", "Audit", "", "")).await;
+    let token = h.register("alpha", &[]).await;
+    let (tagged, _) = h.image("app", "unsigned").await;
+
+    let mut client = h.client().await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&tagged], false),
+    )
+    .await
+    .expect("review");
+
+    assert!(response.allowed, "{}", response.message);
+    assert_eq!(response.warnings.len(), 1, "{:?}", response.warnings);
+    assert!(
+        response.warnings[0].contains("audit-signed"),
+        "{:?}",
+        response.warnings
+    );
+    assert!(response.patch.is_empty(), "an audit never mutates");
+    assert_eq!(response.verdicts[0].result, "fail");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_is_decided_but_not_recorded() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (dry, _) = h.signed_image("dry", "v1").await;
+    let (real, digest) = h.signed_image("real", "v1").await;
+
+    let mut client = h.client().await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&dry], true),
+    )
+    .await
+    .expect("dry-run review");
+    assert!(response.allowed, "{}", response.message);
+    assert_eq!(response.verdicts.len(), 1, "a dry run is decided");
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u2", "team", &[&real], false),
+    )
+    .await
+    .expect("review");
+    assert!(response.allowed, "{}", response.message);
+
+    let recorded = |image: &str| DecisionFilter {
+        image: Some(image.to_owned()),
+        ..DecisionFilter::default()
+    };
+    let (found, _) = h
+        .service
+        .store()
+        .query_decisions(&recorded(&dry), 100, None)
+        .await
+        .expect("query");
+    assert!(found.is_empty(), "a dry run is not recorded: {found:?}");
+    let (found, _) = h
+        .service
+        .store()
+        .query_decisions(&recorded(&real), 100, None)
+        .await
+        .expect("query");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let d = &found[0];
+    assert_eq!(d.cluster, "alpha");
+    assert_eq!(d.namespace, "team");
+    assert_eq!(d.kind, "Pod");
+    assert_eq!(d.name, "pod-u2");
+    assert_eq!(d.operation, "CREATE");
+    assert_eq!(d.digest.as_deref(), Some(digest.as_str()));
+    assert_eq!(d.policy, "require-signed");
+    assert_eq!(d.rule, "check-signature");
+    assert_eq!(d.result, "pass");
+    assert!(!d.dry_run);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_are_invalid_arguments() {
+    let h = Harness::start().await;
+    let token = h.register("alpha", &[]).await;
+    let mut client = h.client().await;
+
+    let status = review(&mut client, Some(&token), b"{not json".to_vec())
+        .await
+        .expect_err("not JSON");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("not JSON"), "{status:?}");
+
+    let status = review(&mut client, Some(&token), br#"{"uid": "u1"}"#.to_vec())
+        .await
+        .expect_err("not an AdmissionRequest");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+
+    let status = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: String::new(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect_err("no image");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_checked_on_every_call() {
+    let h = Harness::start().await;
+    let cluster = h.register("alpha", &[]).await;
+    let (tagged, _) = h.image("app", "v1").await;
+    let request = || pod_request("u1", "team", &[&tagged], false);
+    let mut client = h.client().await;
+
+    let status = review(&mut client, None, request())
+        .await
+        .expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+
+    let status = review(&mut client, Some("not-a-jwt"), request())
+        .await
+        .expect_err("garbage token");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+
+    let mut bad = Request::new(review_request(request()));
+    bad.metadata_mut().insert(
+        "authorization",
+        format!("Basic {cluster}").parse().expect("value"),
+    );
+    let status = client.review(bad).await.expect_err("not a bearer token");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+
+    let reader = h
+        .service
+        .issue_token(&NewToken {
+            role: Role::Reader,
+            cluster: None,
+            ttl_seconds: None,
+            description: Some("dashboards".into()),
+        })
+        .await
+        .expect("reader token");
+    let status = review(&mut client, Some(&reader.token), request())
+        .await
+        .expect_err("reader");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let status = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: tagged.clone(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&reader.token),
+        ))
+        .await
+        .expect_err("reader");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+
+    // The cluster's token and the admin's work, until the cluster's is revoked.
+    review(&mut client, Some(&cluster), request())
+        .await
+        .expect("cluster token");
+    review(&mut client, Some(&h.admin), request())
+        .await
+        .expect("admin token");
+    let id = h
+        .service
+        .list_tokens(Some("alpha"))
+        .await
+        .expect("tokens")
+        .into_iter()
+        .map(|t| t.id)
+        .next()
+        .expect("the cluster's token");
+    h.service.revoke_token(&id).await.expect("revoke");
+    let status = review(&mut client, Some(&cluster), request())
+        .await
+        .expect_err("revoked");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(status.message().contains("revoked"), "{status:?}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_image_allows_signed_and_denies_unsigned_images() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (signed, digest) = h.signed_image("app", "v1").await;
+    let (unsigned, _) = h.image("app", "v2").await;
+    let mut client = h.client().await;
+
+    let response = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: signed.clone(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect("verify signed")
+        .into_inner();
+    assert!(response.allowed, "{}", response.message);
+    assert_eq!(response.verdicts.len(), 1);
+    assert_eq!(response.verdicts[0].result, "pass");
+    assert_eq!(response.verdicts[0].digest, digest);
+
+    let response = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: unsigned.clone(),
+                namespace: "payments".into(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect("verify unsigned")
+        .into_inner();
+    assert!(!response.allowed);
+    assert!(
+        response.message.contains("require-signed"),
+        "{}",
+        response.message
+    );
+    assert!(response.message.contains(&unsigned), "{}", response.message);
+    assert_eq!(response.verdicts[0].result, "fail");
+
+    // Restricted to a policy that does not exist, nothing applies.
+    let response = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: unsigned,
+                policies: vec!["some-other-policy".into()],
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect("verify with a policy filter")
+        .into_inner();
+    assert!(response.allowed);
+    assert!(response.verdicts.is_empty());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_selector_scopes_a_policy_to_matching_clusters() {
+    let h = Harness::start().await;
+    h.apply(&h.policy(
+        "prod-only",
+        "Enforce",
+        "",
+        "  annotations:\n    signet.dev/cluster-selector: env=prod\n",
+    ))
+    .await;
+    let prod = h.register("prod-1", &[("env", "prod")]).await;
+    let dev = h.register("dev-1", &[("env", "dev")]).await;
+    let (unsigned, _) = h.image("app", "unsigned").await;
+    let mut client = h.client().await;
+
+    let response = review(
+        &mut client,
+        Some(&prod),
+        pod_request("u1", "team", &[&unsigned], false),
+    )
+    .await
+    .expect("review in prod");
+    assert!(!response.allowed, "the policy applies to env=prod");
+    assert!(
+        response.message.contains("prod-only"),
+        "{}",
+        response.message
+    );
+
+    let response = review(
+        &mut client,
+        Some(&dev),
+        pod_request("u2", "team", &[&unsigned], false),
+    )
+    .await
+    .expect("review in dev");
+    assert!(response.allowed, "{}", response.message);
+    assert!(response.verdicts.is_empty(), "{:?}", response.verdicts);
+    assert_eq!(
+        response.failure_policy,
+        FailurePolicy::Unspecified as i32,
+        "no policy applies to env=dev"
+    );
+    assert_eq!(response.timeout_seconds, 0);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_response_carries_failure_policy_and_timeout() {
+    let h = Harness::start().await;
+    h.apply(&h.policy(
+        "lenient",
+        "Enforce",
+        "  failurePolicy: Ignore\n  webhookTimeoutSeconds: 7\n",
+        "",
+    ))
+    .await;
+    let token = h.register("alpha", &[]).await;
+    let (signed, _) = h.signed_image("app", "v1").await;
+    let mut client = h.client().await;
+
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&signed], false),
+    )
+    .await
+    .expect("review");
+    assert_eq!(response.failure_policy, FailurePolicy::Ignore as i32);
+    assert_eq!(response.timeout_seconds, 7);
+
+    // A stricter policy beside it: Fail wins, the shortest timeout stays.
+    h.apply(&h.policy(
+        "strict",
+        "Enforce",
+        "  failurePolicy: Fail\n  webhookTimeoutSeconds: 12\n",
+        "",
+    ))
+    .await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u2", "team", &[&signed], false),
+    )
+    .await
+    .expect("review");
+    assert!(response.allowed, "{}", response.message);
+    assert_eq!(response.failure_policy, FailurePolicy::Fail as i32);
+    assert_eq!(response.timeout_seconds, 7);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_past_its_deadline_is_cancelled() {
+    let h = Harness::start().await;
+    // A "registry" that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_host = silent.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            match conn {
+                Ok(c) => held.push(c),
+                Err(_) => break,
+            }
+        }
+    });
+    let policy = h
+        .policy("require-signed", "Enforce", "", "")
+        .replace(&h.host(), &silent_host);
+    h.apply(&policy).await;
+    let token = h.register("alpha", &[]).await;
+    let image = format!("{silent_host}/app:v1");
+    let mut client = h.client().await;
+
+    let mut request = authorized(
+        review_request(pod_request("u1", "team", &[&image], false)),
+        Some(&token),
+    );
+    request.set_timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let status = client.review(request).await.expect_err("past the deadline");
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_stops_the_server() {
+    let h = Harness::start().await;
+    let addr = h.addr;
+    let mut client = h.client().await;
+    let token = h.register("alpha", &[]).await;
+    review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &["nginx"], false),
+    )
+    .await
+    .expect("review before shutdown");
+    drop(client);
+    h.stop().await;
+    assert!(
+        VerifierClient::connect(format!("http://{addr}"))
+            .await
+            .is_err(),
+        "nothing listens after shutdown"
+    );
+}
