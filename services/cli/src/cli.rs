@@ -43,15 +43,9 @@ pub enum Command {
     /// sigstore-conformance client protocol). Exit 0 verified, 1 not, 2 when Signet could
     /// not decide.
     VerifyBundle(VerifyBundleArgs),
-    /// Store a verifier's URL and token (in the user's config directory, mode 0600).
-    Login {
-        /// Verifier URL.
-        #[arg(long = "server", id = "login_server")]
-        login_server: String,
-        /// Token.
-        #[arg(long = "token", id = "login_token")]
-        login_token: String,
-    },
+    /// Store the verifier's URL and token given with --server and --token (in the user's
+    /// config directory, mode 0600) for later commands.
+    Login,
     /// Named keys on the verifier.
     #[command(subcommand)]
     Key(KeyCommand),

@@ -37,13 +37,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Policy(PolicyCommand::Delete { name }) => report(block_on(async {
             admin::delete_policy(&admin()?, &name).await
         })),
-        Command::Login {
-            login_server,
-            login_token,
-        } => report(
-            admin::login::store(&login_server, &login_token)
+        Command::Login => report(match (&cli.server, &cli.token) {
+            (Some(server), Some(token)) => admin::login::store(server, token)
                 .map(|p| eprintln!("login stored in {}", p.display())),
-        ),
+            _ => Err(anyhow::anyhow!(
+                "signet login needs --server URL and --token TOKEN"
+            )),
+        }),
         Command::Key(KeyCommand::Create {
             name,
             namespace,

@@ -31,7 +31,52 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Where a decision applied, for its records.
+struct Resource<'a> {
+    cluster: &'a str,
+    namespace: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    operation: &'a str,
+}
+
 impl Service {
+    /// Stores every verdict of a decision; returns only once they are committed, so no
+    /// decision is acknowledged and then lost.
+    async fn record(
+        &self,
+        at: &Resource<'_>,
+        decision: &Decision,
+        versions: &BTreeMap<String, i64>,
+    ) -> Result<(), ApiError> {
+        let records = decision
+            .verdicts
+            .iter()
+            .map(|v| {
+                Ok(DecisionRecord {
+                    id: crate::auth::random_id()?,
+                    time: now_ms(),
+                    cluster: at.cluster.to_owned(),
+                    namespace: at.namespace.to_owned(),
+                    kind: at.kind.to_owned(),
+                    name: at.name.to_owned(),
+                    operation: at.operation.to_owned(),
+                    image: v.image.clone(),
+                    digest: v.digest.clone(),
+                    policy: v.policy.clone(),
+                    policy_version: versions.get(&v.policy).copied().unwrap_or(0),
+                    rule: v.rule.clone(),
+                    result: v.result.as_str().to_owned(),
+                    action: if v.audit { "audit" } else { "enforce" }.to_owned(),
+                    message: v.message.clone(),
+                    dry_run: false,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        self.store.insert_decisions(&records).await?;
+        Ok(())
+    }
+
     /// The name and labels of the calling cluster; an admin acts as no cluster (only
     /// policies without a cluster selector apply).
     async fn cluster_of(
@@ -71,36 +116,18 @@ impl Service {
             .review(&policies, &request, namespace_labels)
             .await?;
         if !request.dry_run {
-            let versions: BTreeMap<String, i64> = applicable
+            let versions = applicable
                 .iter()
                 .map(|a| (a.policy.qualified_name(), a.version))
                 .collect();
-            let (kind, name) = (request.kind.kind.clone(), request.name.clone());
-            let records: Vec<DecisionRecord> = decision
-                .verdicts
-                .iter()
-                .map(|v| -> Result<DecisionRecord, ApiError> {
-                    Ok(DecisionRecord {
-                        id: crate::auth::random_id()?,
-                        time: now_ms(),
-                        cluster: cluster.clone(),
-                        namespace: request.namespace.clone(),
-                        kind: kind.clone(),
-                        name: name.clone(),
-                        operation: request.operation.as_str().to_owned(),
-                        image: v.image.clone(),
-                        digest: v.digest.clone(),
-                        policy: v.policy.clone(),
-                        policy_version: versions.get(&v.policy).copied().unwrap_or(0),
-                        rule: v.rule.clone(),
-                        result: v.result.as_str().to_owned(),
-                        action: if v.audit { "audit" } else { "enforce" }.to_owned(),
-                        message: v.message.clone(),
-                        dry_run: false,
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            self.store.insert_decisions(&records).await?;
+            let at = Resource {
+                cluster: &cluster,
+                namespace: &request.namespace,
+                kind: &request.kind.kind,
+                name: &request.name,
+                operation: request.operation.as_str(),
+            };
+            self.record(&at, &decision, &versions).await?;
         }
         if caller.cluster.is_some() {
             let _ = self
@@ -148,17 +175,32 @@ impl Service {
         only: &[String],
     ) -> Result<Decision, ApiError> {
         caller.require_cluster()?;
-        let (_, labels) = self.cluster_of(caller).await?;
-        let policies: Vec<_> = self
+        let (cluster, labels) = self.cluster_of(caller).await?;
+        let applicable: Vec<_> = self
             .policies_for(&labels)
             .into_iter()
             .filter(|a| only.is_empty() || only.contains(&a.policy.qualified_name()))
-            .map(|a| a.policy)
             .collect();
+        let policies: Vec<_> = applicable.iter().map(|a| a.policy.clone()).collect();
         let request = pod_request(namespace, &[image.to_owned()])?;
-        Ok(self
+        let decision = self
             .verifier
             .review(&policies, &request, namespace_labels)
-            .await?)
+            .await?;
+        // Pipeline checks are reported too, as operation VERIFY, so the fleet's reports
+        // show what CI asked as well as what clusters admitted.
+        let versions = applicable
+            .iter()
+            .map(|a| (a.policy.qualified_name(), a.version))
+            .collect();
+        let at = Resource {
+            cluster: &cluster,
+            namespace,
+            kind: "Pod",
+            name: "",
+            operation: "VERIFY",
+        };
+        self.record(&at, &decision, &versions).await?;
+        Ok(decision)
     }
 }
