@@ -22,7 +22,14 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready"), (status = 503, description = "The store is unreachable")))]
 pub async fn readyz(State(s): State<AppState>) -> Response {
-    match s.service.store().ping().await {
+    // A probe answers within its own deadline even when the pool waits for a connection.
+    let ping =
+        tokio::time::timeout(std::time::Duration::from_secs(2), s.service.store().ping()).await;
+    match ping.unwrap_or_else(|_| {
+        Err(crate::store::StoreError::Unavailable(
+            "no answer within 2 s".into(),
+        ))
+    }) {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({"status": "ready", "store": "ok"})),
