@@ -30,6 +30,9 @@ struct Inner {
     auth: Mutex<HashMap<(String, String), (String, Instant)>>,
     /// Schemes found by probing hosts whose transport is `Insecure`.
     probed: Mutex<HashMap<String, &'static str>>,
+    /// Credentials stored in the service, replaced whenever they change there; they take
+    /// precedence over the configured ones. Secret: never in `Debug`.
+    stored: std::sync::RwLock<HashMap<String, Credentials>>,
 }
 
 impl fmt::Debug for Inner {
@@ -103,8 +106,31 @@ impl RegistryClient {
                 config,
                 auth: Mutex::new(HashMap::new()),
                 probed: Mutex::new(HashMap::new()),
+                stored: std::sync::RwLock::new(HashMap::new()),
             }),
         })
+    }
+
+    /// Replaces the credentials kept in the service's store (by registry host); cached
+    /// authorizations are dropped so the new credentials are used from the next request.
+    pub fn set_stored_credentials(&self, credentials: HashMap<String, Credentials>) {
+        if let Ok(mut stored) = self.inner.stored.write() {
+            *stored = credentials;
+        }
+        if let Ok(mut auth) = self.inner.auth.lock() {
+            auth.clear();
+        }
+    }
+
+    /// Credentials for `host`: the stored ones first, then the configured ones.
+    fn credentials_for(&self, host: &str) -> Option<Credentials> {
+        let stored = self
+            .inner
+            .stored
+            .read()
+            .ok()
+            .and_then(|m| m.get(host).cloned());
+        stored.or_else(|| self.inner.config.credentials_for(host).cloned())
     }
 
     /// The settings this client was built with.
@@ -179,7 +205,7 @@ impl RegistryClient {
                     continue;
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
-                    let reason = if cfg.credentials_for(req.host).is_some() {
+                    let reason = if self.credentials_for(req.host).is_some() {
                         "credentials were refused"
                     } else {
                         "the registry requires credentials and none are configured"
@@ -244,7 +270,8 @@ impl RegistryClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_challenge)
             .ok_or_else(|| unauthorized("no usable WWW-Authenticate challenge"))?;
-        let creds = self.inner.config.credentials_for(host);
+        let creds = self.credentials_for(host);
+        let creds = creds.as_ref();
         match challenge {
             Challenge::Basic => match creds {
                 Some(Credentials::Basic { username, password }) => {

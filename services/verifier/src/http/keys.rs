@@ -248,8 +248,6 @@ pub async fn delete_credential(
     Path(registry): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     c.require_admin()?;
-    if !s.service.store().delete_credential(&registry).await? {
-        return Err(ApiError::NotFound(format!("credentials for {registry}")));
-    }
+    s.service.delete_credential(&registry).await?;
     Ok(StatusCode::NO_CONTENT)
 }

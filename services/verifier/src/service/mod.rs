@@ -63,6 +63,7 @@ impl Service {
             policies: Arc::new(RwLock::new(Arc::new(Vec::new()))),
         };
         service.reload_policies().await?;
+        service.reload_credentials().await?;
         Ok(service)
     }
 
@@ -126,6 +127,11 @@ impl Service {
                             }
                         }
                         ChangeKind::Token | ChangeKind::Cluster => service.auth.forget(None),
+                        ChangeKind::Credential => {
+                            if let Err(e) = service.reload_credentials().await {
+                                tracing::warn!(error = %e, "registry credentials reload failed");
+                            }
+                        }
                         _ => {}
                     },
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

@@ -117,6 +117,54 @@ impl Service {
             .put_credential(registry, username, &sealed)
             .await?;
         tracing::info!(registry = %registry, "registry credentials stored");
+        // Other replicas reload on the change notification; this one reloads now.
+        self.reload_credentials().await?;
         Ok(created)
+    }
+
+    /// Deletes a registry's stored credentials.
+    pub async fn delete_credential(&self, registry: &str) -> Result<(), ApiError> {
+        if !self.store.delete_credential(registry).await? {
+            return Err(ApiError::NotFound(format!("credentials for {registry}")));
+        }
+        self.reload_credentials().await
+    }
+}
+
+impl Service {
+    /// Loads the stored registry credentials into the registry client (at start and
+    /// whenever they change on any replica). Without a credentials key they cannot be
+    /// opened: that is logged, and registries are reached anonymously.
+    pub async fn reload_credentials(&self) -> Result<(), ApiError> {
+        let summaries = self.store.list_credentials().await?;
+        let Some(key) = &self.credentials_key else {
+            if !summaries.is_empty() {
+                tracing::warn!(
+                    count = summaries.len(),
+                    "stored registry credentials need SIGNET_CREDENTIALS_KEY to be used"
+                );
+            }
+            return Ok(());
+        };
+        let mut credentials = std::collections::HashMap::new();
+        for s in summaries {
+            let Some(secret) = self.store.get_credential_secret(&s.registry).await? else {
+                continue;
+            };
+            let password = key.open(&secret.registry, &secret.secret_ciphertext)?;
+            credentials.insert(
+                secret.registry,
+                signet_verify::registry::Credentials::Basic {
+                    username: secret.username,
+                    password,
+                },
+            );
+        }
+        tracing::info!(
+            registries = credentials.len(),
+            "registry credentials loaded"
+        );
+        self.verifier.registry().set_stored_credentials(credentials);
+        Ok(())
     }
 }
