@@ -6,6 +6,7 @@
 //! digest patches.
 
 pub mod bundle;
+pub mod cache;
 pub mod cosign;
 pub mod crypto;
 pub mod decision;

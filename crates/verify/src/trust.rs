@@ -182,3 +182,45 @@ impl TrustRoot {
         self.tlogs.iter().find(|l| l.log_id == log_id)
     }
 }
+
+impl TrustRoot {
+    /// SHA-256 (hex) over every key, certificate and validity period of this trust root:
+    /// verdicts cached under one trust root are never answered under another.
+    pub fn fingerprint(&self) -> String {
+        use aws_lc_rs::digest::{Context, SHA256};
+        fn validity(h: &mut Context, v: &ValidityPeriod) {
+            for bound in [v.start, v.end] {
+                h.update(&bound.map_or(i64::MIN, |b| b).to_be_bytes());
+            }
+        }
+        let mut h = Context::new(&SHA256);
+        for (kind, logs) in [("tlog", &self.tlogs), ("ctlog", &self.ctlogs)] {
+            for log in logs {
+                h.update(kind.as_bytes());
+                h.update(log.base_url.as_bytes());
+                h.update(&log.log_id);
+                h.update(log.key.spki_der());
+                validity(&mut h, &log.valid_for);
+            }
+        }
+        for der in &self.certificate_authorities {
+            h.update(b"ca");
+            h.update(der);
+        }
+        for (kind, cas) in [
+            ("authority", &self.authorities),
+            ("tsa", &self.timestamp_authorities),
+        ] {
+            for ca in cas {
+                h.update(kind.as_bytes());
+                h.update(ca.uri.as_bytes());
+                for der in &ca.chain {
+                    h.update(&(der.len() as u64).to_be_bytes());
+                    h.update(der);
+                }
+                validity(&mut h, &ca.valid_for);
+            }
+        }
+        hex::encode(h.finish())
+    }
+}

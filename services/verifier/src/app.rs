@@ -13,26 +13,53 @@ use signet_verify::Verifier;
 use tokio::net::TcpListener;
 
 use crate::auth::Authenticator;
+use crate::cache::{CacheOptions, RedisStore};
 use crate::config::{Command, Config};
 use crate::http::{router, AppState};
 use crate::metrics::Metrics;
 use crate::service::{CredentialsKey, IssuedToken, Service, StoreKeys};
 use crate::store::Store;
 
-/// Builds the domain service on an open store.
+/// Builds the domain service on an open store, with the default in-process verdict
+/// cache and no Redis.
 pub async fn build_service(
     store: Store,
     registry: RegistryConfig,
     trust: TrustRoot,
 ) -> anyhow::Result<Service> {
+    build_service_cached(store, registry, trust, CacheOptions::default()).await
+}
+
+/// Builds the domain service on an open store with the verdict cache `cache` (and its
+/// Redis tier when `cache.redis_url` is set).
+pub async fn build_service_cached(
+    store: Store,
+    registry: RegistryConfig,
+    trust: TrustRoot,
+    cache: CacheOptions,
+) -> anyhow::Result<Service> {
     let auth = Authenticator::load(store.clone()).await?;
     let registry = RegistryClient::new(registry)?;
-    let verifier = Verifier::new(registry, Arc::new(StoreKeys(store.clone())), trust);
+    let mut config = cache.config;
+    let redis = match cache.redis_url.as_deref() {
+        Some(url) => {
+            let redis = Arc::new(RedisStore::new(url).context("REDIS_URL")?);
+            config.l2 = Some(redis.clone());
+            Some(redis)
+        }
+        None => None,
+    };
+    let verifier =
+        Verifier::new(registry, Arc::new(StoreKeys(store.clone())), trust).with_cache(config);
     let credentials_key = match std::env::var("SIGNET_CREDENTIALS_KEY") {
         Ok(text) => Some(CredentialsKey::from_base64(&text).map_err(anyhow::Error::msg)?),
         Err(_) => None,
     };
-    Ok(Service::new(store, auth, verifier, credentials_key).await?)
+    let service = Service::new(store, auth, verifier, credentials_key).await?;
+    Ok(match redis {
+        Some(redis) => service.with_redis(redis),
+        None => service,
+    })
 }
 
 /// Runs the verifier as configured.
@@ -53,7 +80,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         ..RegistryConfig::default()
     };
-    let service = build_service(store, registry, TrustRoot::public_good()?).await?;
+    let cache = config.cache_options();
+    let service = build_service_cached(store, registry, TrustRoot::public_good()?, cache).await?;
     if let Some(token) = service.bootstrap_admin().await? {
         hand_over_admin_token(&token, config.admin_token_file.as_deref())?;
     }

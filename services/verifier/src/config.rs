@@ -2,8 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use signet_verify::cache::CacheConfig;
+
+use crate::cache::CacheOptions;
 
 /// signet-verifier: verifies container images for a fleet of clusters.
 #[derive(Debug, Clone, Parser)]
@@ -23,6 +27,18 @@ pub struct Config {
     /// Redis URL for the shared verdict cache; without one only the in-process cache is used.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// How long a passing verdict stays cached, in seconds.
+    #[arg(long, env = "SIGNET_CACHE_TTL_SECONDS", default_value_t = 300)]
+    pub cache_ttl_seconds: u64,
+    /// How long a failing verdict stays cached, in seconds (errors are never cached).
+    #[arg(long, env = "SIGNET_CACHE_FAIL_TTL_SECONDS", default_value_t = 30)]
+    pub cache_fail_ttl_seconds: u64,
+    /// How long a tag → digest resolution stays cached, in seconds (0: never).
+    #[arg(long, env = "SIGNET_DIGEST_TTL_SECONDS", default_value_t = 30)]
+    pub digest_ttl_seconds: u64,
+    /// Most verdicts kept in process.
+    #[arg(long, env = "SIGNET_CACHE_MAX_ENTRIES", default_value_t = 100_000)]
+    pub cache_max_entries: u64,
     /// Where the embedded store keeps its data.
     #[arg(long, env = "SIGNET_DATA_DIR", default_value = "./signet-data")]
     pub data_dir: PathBuf,
@@ -43,4 +59,20 @@ pub struct Config {
 pub enum Command {
     /// Apply the database migrations and exit.
     Migrate,
+}
+
+impl Config {
+    /// The verdict cache settings of these flags.
+    pub fn cache_options(&self) -> CacheOptions {
+        CacheOptions {
+            redis_url: self.redis_url.clone(),
+            config: CacheConfig {
+                pass_ttl: Duration::from_secs(self.cache_ttl_seconds),
+                fail_ttl: Duration::from_secs(self.cache_fail_ttl_seconds),
+                digest_ttl: Duration::from_secs(self.digest_ttl_seconds),
+                max_entries: self.cache_max_entries,
+                l2: None,
+            },
+        }
+    }
 }

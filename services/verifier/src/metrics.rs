@@ -1,13 +1,16 @@
 //! Prometheus metrics: requests, decisions by result, verification latency, cache hits.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use signet_verify::cache::CacheStats;
 use signet_verify::Decision;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -30,6 +33,12 @@ pub struct Metrics {
     latency: Histogram,
     /// Verdicts served from the cache.
     pub cache_hits: Counter,
+    /// Verdicts served from the shared (Redis) tier.
+    cache_l2_hits: Counter,
+    /// Verifications actually run.
+    verifications: Counter,
+    /// 1 when Redis answers, 0 when it does not; absent without Redis.
+    redis_up: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,12 +65,33 @@ impl Default for Metrics {
             "Verdicts served from the verdict cache",
             cache_hits.clone(),
         );
+        let cache_l2_hits = Counter::default();
+        registry.register(
+            "cache_l2_hits",
+            "Verdicts served from the shared (Redis) verdict cache",
+            cache_l2_hits.clone(),
+        );
+        let verifications = Counter::default();
+        registry.register(
+            "verifications",
+            "Verifications run (verdict cache misses and uncached entries)",
+            verifications.clone(),
+        );
+        let redis_up = Gauge::default();
+        registry.register(
+            "cache_redis_up",
+            "1 when the shared verdict cache (Redis) answers, else 0",
+            redis_up.clone(),
+        );
         Metrics {
             registry: Arc::new(Mutex::new(registry)),
             requests,
             decisions,
             latency,
             cache_hits,
+            cache_l2_hits,
+            verifications,
+            redis_up,
         }
     }
 }
@@ -87,6 +117,18 @@ impl Metrics {
                 .inc();
             self.latency.observe(v.duration.as_secs_f64());
         }
+    }
+
+    /// Copies the verifier's cache counters and the Redis state into the metrics.
+    pub fn sync_cache(&self, stats: &CacheStats, redis_up: Option<bool>) {
+        fn catch_up(counter: &Counter, total: &AtomicU64) {
+            let total = total.load(Ordering::Relaxed);
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        catch_up(&self.cache_hits, &stats.l1_hits);
+        catch_up(&self.cache_l2_hits, &stats.l2_hits);
+        catch_up(&self.verifications, &stats.verifications);
+        self.redis_up.set(i64::from(redis_up.unwrap_or(false)));
     }
 
     /// The text exposition format.

@@ -20,7 +20,7 @@ pub use substitute::{check_template, substitute};
 use substitute::{substitute_with, Vars};
 
 /// A Kyverno condition operator (the CRD's enum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Operator {
     /// Same value (strings: the value is a wildcard pattern; durations and quantities by amount).
     Equals,
@@ -122,7 +122,7 @@ impl Operator {
 }
 
 /// One Kyverno condition: key, operator, value, optional message. key/value are raw JSON (may hold `{{ }}`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Condition {
     /// The left operand as written (`"{{ builder.id }}"`).
     pub key: Value,
@@ -135,7 +135,7 @@ pub struct Condition {
 }
 
 /// Kyverno's AnyAllConditions.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct AnyAllConditions {
     /// Passes when one of these is true (or when there are none).
     pub any: Vec<Condition>,

@@ -231,7 +231,7 @@ pub struct Attestation {
     /// `attestors` that must have signed the attestation.
     pub attestors: Vec<AttestorSet>,
     /// `conditions` over the predicate.
-    #[serde(skip)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<AnyAllConditions>,
 }
 

@@ -52,15 +52,7 @@ impl Verifier {
         let needs_digest = has_checks || entry.mutate_digest;
         let digest = match image.digest() {
             Some(d) => Some(d.to_owned()),
-            None if needs_digest => match self
-                .registry
-                .resolve_digest(
-                    image.registry(),
-                    image.repository(),
-                    image.tag().unwrap_or("latest"),
-                )
-                .await
-            {
+            None if needs_digest => match self.resolve_tag(image, entry.use_cache).await {
                 Ok(d) => Some(d),
                 Err(e) => {
                     return EntryVerdict::new(
@@ -73,7 +65,7 @@ impl Verifier {
             None => None,
         };
         let mut verdict = match (&digest, has_checks) {
-            (Some(d), true) => match self.check(cache, image, d, entry).await {
+            (Some(d), true) => match self.check_cached(cache, image, d, entry).await {
                 Ok(v) => v,
                 Err(e) => EntryVerdict::new(
                     VerdictResult::Error,
@@ -106,7 +98,8 @@ impl Verifier {
         verdict
     }
 
-    async fn check(
+    /// Runs every check of `entry` on `image` at `digest`, uncached.
+    pub(crate) async fn check(
         &self,
         cache: &ArtifactCache,
         image: &ImageRef,

@@ -31,6 +31,10 @@ pub struct Verifier {
     pub(crate) registry: RegistryClient,
     pub(crate) keys: Arc<dyn KeyResolver>,
     pub(crate) trust: Arc<TrustRoot>,
+    /// The verdict and tag caches, when configured ([`Verifier::with_cache`]).
+    pub(crate) cache: Option<Arc<crate::cache::VerdictCache>>,
+    /// Verifications run and cache hits.
+    pub(crate) stats: Arc<crate::cache::CacheStats>,
 }
 
 impl Verifier {
@@ -41,6 +45,8 @@ impl Verifier {
             registry,
             keys,
             trust: Arc::new(trust),
+            cache: None,
+            stats: Arc::default(),
         }
     }
 

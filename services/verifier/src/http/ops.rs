@@ -25,16 +25,26 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
     // A probe answers within its own deadline even when the pool waits for a connection.
     let ping =
         tokio::time::timeout(std::time::Duration::from_secs(2), s.service.store().ping()).await;
+    // Redis is reported but never makes the verifier unready: it decides with L1 alone.
+    let redis = match s.service.redis() {
+        Some(r) => Some(match r.ping().await {
+            Ok(()) => "ok".to_owned(),
+            Err(why) => format!("unavailable: {why}"),
+        }),
+        None => None,
+    };
     match ping.unwrap_or_else(|_| {
         Err(crate::store::StoreError::Unavailable(
             "no answer within 2 s".into(),
         ))
     }) {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok"})),
-        )
-            .into_response(),
+        Ok(()) => {
+            let mut body = json!({"status": "ready", "store": "ok"});
+            if let Some(redis) = redis {
+                body["redis"] = json!(redis);
+            }
+            (StatusCode::OK, Json(body)).into_response()
+        }
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "unavailable", "store": e.to_string()})),
@@ -51,7 +61,12 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        s.metrics.render(),
+        {
+            let redis = s.service.redis().map(|r| r.is_up());
+            s.metrics
+                .sync_cache(s.service.verifier().cache_stats(), redis);
+            s.metrics.render()
+        },
     )
         .into_response()
 }

@@ -44,6 +44,8 @@ pub struct Service {
     pub(crate) auth: Authenticator,
     pub(crate) verifier: Verifier,
     pub(crate) credentials_key: Option<CredentialsKey>,
+    /// The shared verdict tier, when `REDIS_URL` is set.
+    pub(crate) redis: Option<Arc<crate::cache::RedisStore>>,
     policies: Arc<RwLock<Arc<Vec<ActivePolicy>>>>,
 }
 
@@ -60,11 +62,28 @@ impl Service {
             auth,
             verifier,
             credentials_key,
+            redis: None,
             policies: Arc::new(RwLock::new(Arc::new(Vec::new()))),
         };
         service.reload_policies().await?;
         service.reload_credentials().await?;
         Ok(service)
+    }
+
+    /// This service with `redis` as its shared verdict tier (reported by `/readyz`).
+    pub fn with_redis(mut self, redis: Arc<crate::cache::RedisStore>) -> Self {
+        self.redis = Some(redis);
+        self
+    }
+
+    /// The shared verdict tier, when configured.
+    pub fn redis(&self) -> Option<&crate::cache::RedisStore> {
+        self.redis.as_deref()
+    }
+
+    /// The verifier (cache counters for metrics).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
     }
 
     /// The store.

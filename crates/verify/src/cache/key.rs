@@ -1,0 +1,62 @@
+//! The cache key: SHA-256 over the image digest and location, the entry as written
+//! (attestors, attestations with their conditions, repository, credentials), the public
+//! keys its named keys resolve to now, and the trust root. Any change to one of them
+//! gives a new key, so no stale verdict is ever answered.
+
+use aws_lc_rs::digest::{Context, SHA256};
+use signet_policy::image::ImageRef;
+use signet_policy::{AttestorKind, AttestorSet, ImageVerification, KeySource, SecretReference};
+
+use crate::engine::Verifier;
+use crate::{Error, Result};
+
+/// The key of `entry` on `image` at `digest` under the trust root `trust`.
+pub(super) async fn cache_key(
+    verifier: &Verifier,
+    trust: &str,
+    image: &ImageRef,
+    digest: &str,
+    entry: &ImageVerification,
+) -> Result<String> {
+    let mut h = Context::new(&SHA256);
+    for part in [digest, image.registry(), image.repository(), trust] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
+    }
+    let written = serde_json::to_vec(entry).map_err(|e| Error::Malformed(e.to_string()))?;
+    h.update(&written);
+    let mut secrets = Vec::new();
+    for set in entry
+        .attestors
+        .iter()
+        .chain(entry.attestations.iter().flat_map(|a| a.attestors.iter()))
+    {
+        collect_secrets(set, &mut secrets);
+    }
+    for secret in secrets {
+        h.update(b"\0secret\0");
+        h.update(secret.namespace.as_bytes());
+        h.update(b"/");
+        h.update(secret.name.as_bytes());
+        for key in verifier.keys.resolve(secret).await? {
+            h.update(b"\0");
+            h.update(&key.spki_der);
+        }
+    }
+    Ok(format!("signet:v1:{}", hex::encode(h.finish())))
+}
+
+/// Every named key of `set`, nested sets included.
+fn collect_secrets<'a>(set: &'a AttestorSet, out: &mut Vec<&'a SecretReference>) {
+    for attestor in &set.entries {
+        match &attestor.kind {
+            AttestorKind::Keys(k) => {
+                if let KeySource::Secret(r) = &k.source {
+                    out.push(r);
+                }
+            }
+            AttestorKind::Nested(nested) => collect_secrets(nested, out),
+            AttestorKind::Keyless(_) | AttestorKind::Certificates(_) => {}
+        }
+    }
+}

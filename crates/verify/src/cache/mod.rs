@@ -1,0 +1,243 @@
+//! The verdict cache: the cryptographic outcome of one `verifyImages` entry on one image
+//! digest, kept in process (L1, size-bounded, per-entry TTL) and optionally in a shared
+//! store (L2, e.g. Redis) so every replica profits. Concurrent requests for the same key
+//! share one verification (single flight). Only the outcome of the signature and
+//! attestation checks is cached; match, mode, namespace and the digest patch are
+//! recomputed by every decision. Tag → digest resolutions are cached briefly too.
+
+mod key;
+mod stored;
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use moka::future::Cache;
+use moka::Expiry;
+use signet_policy::image::ImageRef;
+use signet_policy::ImageVerification;
+
+use crate::engine::{shared_error, ArtifactCache, EntryVerdict, Verifier};
+use crate::Result;
+
+pub use stored::CachedVerdict;
+
+/// A shared verdict store (L2): opaque bytes under a key, kept for a TTL. Implementations
+/// swallow their own failures (a miss, a dropped write): the verifier decides without them.
+#[async_trait]
+pub trait VerdictStore: Send + Sync + fmt::Debug {
+    /// The value stored under `key`, if any (and if the store is reachable).
+    async fn get(&self, key: &str) -> Option<Vec<u8>>;
+    /// Stores `value` under `key` for `ttl`.
+    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration);
+}
+
+/// How the verdict cache behaves.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// How long a passing verdict is kept.
+    pub pass_ttl: Duration,
+    /// How long a failing verdict is kept (shorter: a signature may be pushed soon).
+    pub fail_ttl: Duration,
+    /// How long a tag → digest resolution is kept; zero disables that cache.
+    pub digest_ttl: Duration,
+    /// Most verdicts kept in process.
+    pub max_entries: u64,
+    /// The shared tier, when configured.
+    pub l2: Option<Arc<dyn VerdictStore>>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            pass_ttl: Duration::from_secs(300),
+            fail_ttl: Duration::from_secs(30),
+            digest_ttl: Duration::from_secs(30),
+            max_entries: 100_000,
+            l2: None,
+        }
+    }
+}
+
+/// Counters of the cache, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Verifications actually run (cache misses and uncached entries).
+    pub verifications: AtomicU64,
+    /// Verdicts answered from L1 (including requests that joined an in-flight one).
+    pub l1_hits: AtomicU64,
+    /// Verdicts answered from L2.
+    pub l2_hits: AtomicU64,
+}
+
+/// Gives each cached verdict its own lifetime: the pass or fail TTL chosen when stored.
+struct ByOutcome;
+
+impl Expiry<String, Arc<CachedVerdict>> for ByOutcome {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Arc<CachedVerdict>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// The caches of one verifier.
+pub(crate) struct VerdictCache {
+    config: CacheConfig,
+    verdicts: Cache<String, Arc<CachedVerdict>>,
+    digests: Option<Cache<String, String>>,
+    trust_fingerprint: String,
+}
+
+impl fmt::Debug for VerdictCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerdictCache")
+            .field("config", &self.config)
+            .field("entries", &self.verdicts.entry_count())
+            .finish()
+    }
+}
+
+impl VerdictCache {
+    fn ttl_for(&self, passed: bool) -> Duration {
+        if passed {
+            self.config.pass_ttl
+        } else {
+            self.config.fail_ttl
+        }
+    }
+}
+
+impl Verifier {
+    /// This verifier with a verdict cache configured by `config`.
+    pub fn with_cache(mut self, config: CacheConfig) -> Self {
+        let verdicts = Cache::builder()
+            .max_capacity(config.max_entries)
+            .expire_after(ByOutcome)
+            .build();
+        let digests = (!config.digest_ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(config.max_entries)
+                .time_to_live(config.digest_ttl)
+                .build()
+        });
+        let trust_fingerprint = self.trust.fingerprint();
+        self.cache = Some(Arc::new(VerdictCache {
+            config,
+            verdicts,
+            digests,
+            trust_fingerprint,
+        }));
+        self
+    }
+
+    /// Counters of verifications run and cache hits.
+    pub fn cache_stats(&self) -> &CacheStats {
+        &self.stats
+    }
+
+    /// Verifications actually run since start (a cache hit runs none).
+    pub fn verifications(&self) -> u64 {
+        self.stats.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Verdicts held in process now (approximate: pending evictions may count).
+    pub async fn cached_verdicts(&self) -> u64 {
+        match &self.cache {
+            Some(c) => {
+                c.verdicts.run_pending_tasks().await;
+                c.verdicts.entry_count()
+            }
+            None => 0,
+        }
+    }
+
+    /// Stores `verdict` in L1 under `key` as if it had been verified (benchmarks filling
+    /// the cache); does nothing without a cache.
+    pub async fn prime_cache(&self, key: String, verdict: CachedVerdict) {
+        if let Some(c) = &self.cache {
+            c.verdicts.insert(key, Arc::new(verdict)).await;
+        }
+    }
+
+    /// The digest `image` (given by tag) points to, through the tag cache unless
+    /// `use_cache` is false.
+    pub(crate) async fn resolve_tag(&self, image: &ImageRef, use_cache: bool) -> Result<String> {
+        let tag = image.tag().unwrap_or("latest");
+        let resolve = self
+            .registry
+            .resolve_digest(image.registry(), image.repository(), tag);
+        match self.cache.as_ref().and_then(|c| c.digests.as_ref()) {
+            Some(digests) if use_cache => {
+                let key = format!("{}/{}:{tag}", image.registry(), image.repository());
+                digests
+                    .try_get_with(key, resolve)
+                    .await
+                    .map_err(shared_error)
+            }
+            _ => resolve.await,
+        }
+    }
+
+    /// Checks `entry` on `image` at `digest`, answering from the cache when the entry
+    /// allows it and one of the tiers holds the verdict. Errors are never cached.
+    pub(crate) async fn check_cached(
+        &self,
+        artifacts: &ArtifactCache,
+        image: &ImageRef,
+        digest: &str,
+        entry: &ImageVerification,
+    ) -> Result<EntryVerdict> {
+        let Some(cache) = self.cache.as_ref().filter(|_| entry.use_cache) else {
+            self.stats.verifications.fetch_add(1, Ordering::Relaxed);
+            return self.check(artifacts, image, digest, entry).await;
+        };
+        let key = match key::cache_key(self, &cache.trust_fingerprint, image, digest, entry).await {
+            Ok(k) => k,
+            // A key that cannot be resolved fails the check the same way, uncached.
+            Err(_) => {
+                self.stats.verifications.fetch_add(1, Ordering::Relaxed);
+                return self.check(artifacts, image, digest, entry).await;
+            }
+        };
+        let computed = AtomicBool::new(false);
+        let init = async {
+            computed.store(true, Ordering::Relaxed);
+            if let Some(found) = self.read_l2(cache, &key).await {
+                return Ok(Arc::new(found));
+            }
+            self.stats.verifications.fetch_add(1, Ordering::Relaxed);
+            let verdict = self.check(artifacts, image, digest, entry).await?;
+            let stored = CachedVerdict::from_verdict(&verdict, image, cache);
+            if let Some(l2) = &cache.config.l2 {
+                if let Ok(bytes) = serde_json::to_vec(&stored) {
+                    l2.put(&key, bytes, stored.ttl).await;
+                }
+            }
+            Ok::<_, crate::Error>(Arc::new(stored))
+        };
+        let found = cache
+            .verdicts
+            .try_get_with(key.clone(), init)
+            .await
+            .map_err(shared_error)?;
+        if !computed.load(Ordering::Relaxed) {
+            self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(found.to_verdict(image, digest))
+    }
+
+    async fn read_l2(&self, cache: &VerdictCache, key: &str) -> Option<CachedVerdict> {
+        let l2 = cache.config.l2.as_ref()?;
+        let bytes = l2.get(key).await?;
+        let mut found: CachedVerdict = serde_json::from_slice(&bytes).ok()?;
+        found.ttl = cache.ttl_for(found.passed());
+        self.stats.l2_hits.fetch_add(1, Ordering::Relaxed);
+        Some(found)
+    }
+}

@@ -1,0 +1,385 @@
+//! `Review` end to end with the verdict cache: `cargo bench -p signet-verifier --bench review`.
+//!
+//! Starts the Distribution registry (its own process), a real verifier gRPC server in
+//! this process on the embedded store, and a do-nothing tonic server implementing the same
+//! proto. Prints: warm `Review` throughput against the do-nothing baseline (same client,
+//! same channel, same concurrency) and latency at half of saturation; cold key-based
+//! `Review` CPU per verification (this process: server and client, not the registry) and
+//! p50; signature fetches for a Pod of 8 containers of one image; verifications for 100
+//! concurrent `Review`s of one uncached image; RSS with 100 000 cached verdicts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use signet_policy::image::ImageRef;
+use signet_policy::matching::AdmissionRequest;
+use signet_proto::v1::verifier_client::VerifierClient;
+use signet_proto::v1::verifier_server::{Verifier as VerifierApi, VerifierServer};
+use signet_proto::v1::{ReviewRequest, ReviewResponse, VerifyImageRequest, VerifyImageResponse};
+use signet_testkit::{push_random_image, Registry};
+use signet_verifier::service::Service;
+use signet_verifier::store::Store;
+use signet_verify::cache::CachedVerdict;
+use signet_verify::crypto::SigningKey;
+use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
+use signet_verify::trust::TrustRoot;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+const CONCURRENCY: usize = 32;
+const REQUESTS: usize = 20_000;
+const COLD: usize = 200;
+
+/// The baseline: the same proto, answering nothing.
+struct Noop;
+
+#[tonic::async_trait]
+impl VerifierApi for Noop {
+    async fn review(&self, _: Request<ReviewRequest>) -> Result<Response<ReviewResponse>, Status> {
+        Ok(Response::new(ReviewResponse::default()))
+    }
+    async fn verify_image(
+        &self,
+        _: Request<VerifyImageRequest>,
+    ) -> Result<Response<VerifyImageResponse>, Status> {
+        Ok(Response::new(VerifyImageResponse::default()))
+    }
+}
+
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
+    Duration::from_millis(ticks * 10)
+}
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS");
+    let kb: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("kB");
+    kb / 1024.0
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn admission(images: &[String]) -> Vec<u8> {
+    let containers: Vec<_> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| serde_json::json!({"name": format!("c{i}"), "image": image}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "uid": "00000000-0000-0000-0000-000000000000",
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "name": "bench", "namespace": "default", "operation": "CREATE",
+        "userInfo": {"username": "bench"},
+        "object": {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "bench", "namespace": "default"},
+            "spec": {"containers": containers}}
+    }))
+    .expect("json")
+}
+
+fn request(token: &str, images: &[String]) -> Request<ReviewRequest> {
+    let mut r = Request::new(ReviewRequest {
+        admission_request: admission(images),
+        namespace_labels: HashMap::new(),
+        relay_version: "bench".into(),
+    });
+    let value = format!("Bearer {token}").parse().expect("metadata");
+    r.metadata_mut().insert("authorization", value);
+    r
+}
+
+async fn review(client: &VerifierClient<Channel>, token: &str, images: &[String]) -> bool {
+    let mut c = client.clone();
+    let r = c.review(request(token, images)).await.expect("review");
+    r.into_inner().allowed
+}
+
+/// Closed loop: CONCURRENCY tasks sending REQUESTS in all; requests per second.
+async fn throughput(client: &VerifierClient<Channel>, token: &str, images: &[String]) -> f64 {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (c, t, i) = (client.clone(), token.to_owned(), images.to_vec());
+            tokio::spawn(async move {
+                for _ in 0..REQUESTS / CONCURRENCY {
+                    review(&c, &t, &i).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    REQUESTS as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Open loop at `rate` per second for two seconds; sorted latencies.
+async fn latencies(
+    client: &VerifierClient<Channel>,
+    token: &str,
+    images: &[String],
+    rate: f64,
+) -> Vec<Duration> {
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let mut tasks = Vec::new();
+    for _ in 0..(rate * 2.0) as usize {
+        tick.tick().await;
+        let (c, t, i) = (client.clone(), token.to_owned(), images.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let s = Instant::now();
+            review(&c, &t, &i).await;
+            s.elapsed()
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out.sort();
+    out
+}
+
+async fn serve_noop() -> SocketAddr {
+    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let addr = incoming.local_addr().expect("addr");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(VerifierServer::new(Noop))
+            .serve_with_incoming(incoming),
+    );
+    addr
+}
+
+async fn serve_verifier(service: Service) -> SocketAddr {
+    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let addr = incoming.local_addr().expect("addr");
+    tokio::spawn(signet_verifier::grpc::serve_incoming(
+        service,
+        incoming,
+        std::future::pending(),
+    ));
+    addr
+}
+
+async fn connect(addr: SocketAddr) -> VerifierClient<Channel> {
+    VerifierClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect")
+}
+
+fn policy(key: &SigningKey, host: &str) -> String {
+    let pem: String = key
+        .public_key_pem()
+        .expect("pem")
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    format!(
+        "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: bench}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: r
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"{host}/*\"]
+          mutateDigest: false
+          verifyDigest: false
+          attestors:
+            - entries:
+                - keys:
+                    publicKeys: |-
+{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
+"
+    )
+}
+
+/// Pushes and signs `repository:tag`; returns its tag reference.
+async fn signed(
+    registry: &Registry,
+    client: &RegistryClient,
+    key: &SigningKey,
+    repo: &str,
+    tag: &str,
+) -> String {
+    push_random_image(registry, repo, tag).await.expect("push");
+    let reference = registry.reference(repo, tag);
+    let image = ImageRef::parse(&reference).expect("ref");
+    signet_verify::signing::sign_image(client, key, &image, &BTreeMap::new())
+        .await
+        .expect("sign");
+    reference
+}
+
+fn signature_fetches(registry: &Registry) -> usize {
+    registry
+        .requests()
+        .iter()
+        .filter(|r| r.method != "PUT" && r.path.ends_with(".sig"))
+        .count()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let registry = Registry::start()
+        .await
+        .expect("registry (scripts/install-test-tools.sh)");
+    let rc = RegistryClient::new(RegistryConfig {
+        default_transport: Transport::Http,
+        ..RegistryConfig::default()
+    })
+    .expect("client");
+    let key = SigningKey::generate().expect("key");
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(None, dir.path()).await.expect("store");
+    let rconf = RegistryConfig {
+        default_transport: Transport::Http,
+        ..RegistryConfig::default()
+    };
+    let service = signet_verifier::app::build_service(store, rconf, TrustRoot::default())
+        .await
+        .expect("service");
+    service
+        .apply_policy(&policy(&key, &registry.host()))
+        .await
+        .expect("policy");
+    let (_, token) = service
+        .register_cluster("bench", &BTreeMap::new())
+        .await
+        .expect("cluster");
+    let token = token.token;
+    let verifier = connect(serve_verifier(service.clone()).await).await;
+    let noop = connect(serve_noop().await).await;
+
+    // Warm: one image, one rule.
+    let warm = vec![signed(&registry, &rc, &key, "bench/warm", "v1").await];
+    assert!(review(&verifier, &token, &warm).await, "warm image denied");
+    throughput(&noop, &token, &warm).await;
+    let base = throughput(&noop, &token, &warm).await;
+    let rps = throughput(&verifier, &token, &warm).await;
+    println!(
+        "warm Review, 1 image, 1 rule ({CONCURRENCY} concurrent, {REQUESTS} requests, one channel)"
+    );
+    println!("  do-nothing tonic baseline: {base:>9.0} req/s");
+    println!(
+        "  Review (warm cache):       {rps:>9.0} req/s   ratio {:.2} (target >= 0.8)",
+        rps / base
+    );
+    let lat = latencies(&verifier, &token, &warm, rps / 2.0).await;
+    println!(
+        "  at half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms (target p99 <= 2 ms)",
+        rps / 2.0,
+        ms(lat[lat.len() / 2]),
+        ms(lat[lat.len() * 99 / 100])
+    );
+
+    // The engine alone (no gRPC, auth or store): the same warm decision.
+    let policies: Vec<_> = service
+        .active_policies()
+        .iter()
+        .map(|p| p.policy.clone())
+        .collect();
+    let parsed: serde_json::Value = serde_json::from_slice(&admission(&warm)).expect("json");
+    let req = AdmissionRequest::from_json(&parsed).expect("request");
+    let labels = BTreeMap::new();
+    let started = Instant::now();
+    for _ in 0..REQUESTS {
+        let d = service.verifier().review(&policies, &req, &labels).await;
+        assert!(d.expect("decision").allowed);
+    }
+    println!(
+        "  engine alone (Verifier::review, warm, no gRPC/auth/store): {:.1} µs per decision",
+        started.elapsed().as_secs_f64() * 1e6 / REQUESTS as f64
+    );
+
+    // Cold: COLD distinct signed images, one Review each.
+    let mut cold = Vec::new();
+    for i in 0..COLD {
+        cold.push(signed(&registry, &rc, &key, "bench/cold", &format!("v{i}")).await);
+    }
+    let before = service.verifier().verifications();
+    let cpu = cpu_time();
+    let mut walls = Vec::new();
+    for image in &cold {
+        let s = Instant::now();
+        assert!(review(&verifier, &token, std::slice::from_ref(image)).await);
+        walls.push(s.elapsed());
+    }
+    let cpu = cpu_time() - cpu;
+    let n = service.verifier().verifications() - before;
+    walls.sort();
+    println!(
+        "cold key-based Review by tag, registry on loopback ({COLD} images, {n} verifications)"
+    );
+    println!(
+        "  CPU per verification (server + client, this process): {:.0} µs (target <= 300 µs); p50 {:.2} ms (target <= 5 ms)",
+        cpu.as_secs_f64() * 1e6 / n as f64,
+        ms(walls[walls.len() / 2])
+    );
+
+    // A Pod of 8 containers of one cold image.
+    let pod = signed(&registry, &rc, &key, "bench/pod", "v1").await;
+    let fetches = signature_fetches(&registry);
+    assert!(review(&verifier, &token, &vec![pod; 8]).await);
+    println!("Pod with 8 containers of one cold image: {} signature fetch(es) at the registry (target 1)", signature_fetches(&registry) - fetches);
+
+    // 100 concurrent Reviews of one uncached image.
+    let one = vec![signed(&registry, &rc, &key, "bench/herd", "v1").await];
+    let before = service.verifier().verifications();
+    let all: Vec<_> = (0..100)
+        .map(|_| {
+            let (c, t, i) = (verifier.clone(), token.clone(), one.clone());
+            tokio::spawn(async move { review(&c, &t, &i).await })
+        })
+        .collect();
+    for t in all {
+        assert!(t.await.expect("task"));
+    }
+    println!(
+        "100 concurrent Reviews of one uncached image: {} verification(s) (target 1)",
+        service.verifier().verifications() - before
+    );
+
+    // RSS with 100 000 cached verdicts.
+    let v = service.verifier();
+    let sample = CachedVerdict {
+        pass: true,
+        message: "verified image signatures for \u{1}image\u{1}".into(),
+        attestors_satisfied: vec!["attestors[0].entries[0]".into()],
+        ttl: Duration::from_secs(3600),
+    };
+    for i in 0..100_000u64 {
+        let key = format!("signet:v1:{:064x}", i);
+        v.prime_cache(key, sample.clone()).await;
+    }
+    let held = v.cached_verdicts().await;
+    println!(
+        "RSS with {held} cached verdicts: {:.1} MB (target <= 150 MB)",
+        rss_mb()
+    );
+}
