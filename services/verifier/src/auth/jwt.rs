@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Principal, Role};
 use crate::error::ApiError;
-use crate::store::{Store, TokenRecord};
+use crate::store::{now_ms, Store, TokenRecord};
 
 const SECRET_SETTING: &str = "jwt_hmac_key";
 /// How long a positive token check is reused: short enough that a revocation is felt
@@ -42,17 +42,6 @@ impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Authenticator { key: <redacted> }")
     }
-}
-
-fn now_ms() -> i64 {
-    chrono_now_ms()
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// 32 random bytes, hex: token ids and the HMAC key.

@@ -11,7 +11,7 @@ use signet_verify::{pod_request, Decision};
 use super::Service;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::store::DecisionRecord;
+use crate::store::{now_ms, DecisionRecord};
 
 /// A decision and what the relay needs to act when the verifier is away.
 #[derive(Debug, Clone, Serialize)]
@@ -22,13 +22,6 @@ pub struct ReviewOutcome {
     pub failure_policy: Option<FailurePolicy>,
     /// The shortest webhookTimeoutSeconds of those policies.
     pub timeout_seconds: Option<u32>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Where a decision applied, for its records.
