@@ -9,12 +9,14 @@
 
 mod ca;
 mod cosign;
+mod measure;
 mod push;
 mod registry;
 
 use std::path::PathBuf;
 
 pub use cosign::{ensure_success, Cosign};
+pub use measure::process_cpu_time;
 pub use push::push_random_image;
 pub use registry::{LoggedRequest, Registry, RegistryOptions};
 

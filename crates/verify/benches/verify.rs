@@ -20,18 +20,6 @@ use signet_verify::{ArtifactCache, StaticKeys, VerdictResult, Verifier};
 
 const ITERATIONS: u32 = 2000;
 
-/// User + system CPU time of this process.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    // The kernel reports in USER_HZ, 100 on Linux.
-    Duration::from_millis(ticks * 10)
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,7 +80,7 @@ spec:
         assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
     }
     let mut walls = Vec::with_capacity(ITERATIONS as usize);
-    let cpu_before = cpu_time();
+    let cpu_before = signet_testkit::process_cpu_time();
     let started = Instant::now();
     for _ in 0..ITERATIONS {
         let t = Instant::now();
@@ -103,7 +91,7 @@ spec:
         assert_eq!(v.result, VerdictResult::Pass);
     }
     let wall = started.elapsed();
-    let cpu = cpu_time() - cpu_before;
+    let cpu = signet_testkit::process_cpu_time() - cpu_before;
     walls.sort();
 
     // The baseline in the same run: the P-256 signature check alone.

@@ -48,14 +48,6 @@ impl VerifierApi for Noop {
     }
 }
 
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
-    Duration::from_millis(ticks * 10)
-}
-
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     let line = status
@@ -323,14 +315,14 @@ async fn run() {
         cold.push(signed(&registry, &rc, &key, "bench/cold", &format!("v{i}")).await);
     }
     let before = service.verifier().verifications();
-    let cpu = cpu_time();
+    let cpu = signet_testkit::process_cpu_time();
     let mut walls = Vec::new();
     for image in &cold {
         let s = Instant::now();
         assert!(review(&verifier, &token, std::slice::from_ref(image)).await);
         walls.push(s.elapsed());
     }
-    let cpu = cpu_time() - cpu;
+    let cpu = signet_testkit::process_cpu_time() - cpu;
     let n = service.verifier().verifications() - before;
     walls.sort();
     println!(
