@@ -2,6 +2,7 @@
 //! or every problem with its document and field path.
 
 mod attestors;
+mod bundle_rules;
 mod resources;
 mod spec;
 mod verify_images;

@@ -98,7 +98,7 @@ pub(super) fn read_image_verification(
     let use_cache = obj.bool("useCache", errs).unwrap_or(true);
     let image_registry_credentials = obj.with("imageRegistryCredentials", errs, read_credentials);
     obj.finish(errs, ENTRY_UNSUPPORTED);
-    Some(ImageVerification {
+    let entry = ImageVerification {
         failure_action,
         verification_type,
         image_references,
@@ -111,7 +111,11 @@ pub(super) fn read_image_verification(
         required,
         use_cache,
         image_registry_credentials,
-    })
+    };
+    if entry.verification_type == VerificationType::SigstoreBundle {
+        super::bundle_rules::check(&entry, &path, errs);
+    }
+    Some(entry)
 }
 
 /// Image patterns: Kyverno wildcards (`*`, `?`) over normalised references.

@@ -131,6 +131,30 @@ pub struct Verified {
     pub log_indexes: Vec<i64>,
     /// The certificate's identity, for keyless bundles.
     pub identity: Option<CertificateIdentity>,
+    /// The in-toto statement of a DSSE bundle (the envelope's payload, as signed).
+    pub statement: Option<Vec<u8>>,
+}
+
+/// What a verification demands beyond the signature: Sigstore clients demand both; a
+/// policy may waive them (Kyverno's `rekor.ignoreTlog` and `ctlog.ignoreSCT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirements {
+    /// At least one transparency-log entry, each verified. When false, the bundle's log
+    /// entries are not read at all (as sigstore-go without `WithTransparencyLog`), and
+    /// signing times come from RFC 3161 timestamps alone.
+    pub tlog: bool,
+    /// At least one trusted signing time. When false and the bundle has none, a
+    /// certificate is checked at the current time (sigstore-go's `WithCurrentTime`).
+    pub signing_time: bool,
+}
+
+impl Default for Requirements {
+    fn default() -> Self {
+        Requirements {
+            tlog: true,
+            signing_time: true,
+        }
+    }
 }
 
 /// Verifies `bundle_json` for `artifact` and `signer` against `trust`, now.
@@ -180,6 +204,25 @@ pub fn verify_at(
     trust: &TrustRoot,
     now: i64,
 ) -> Result<Verified, BundleError> {
+    verify_with(
+        bundle_json,
+        artifact,
+        signer,
+        trust,
+        Requirements::default(),
+        now,
+    )
+}
+
+/// [`verify_at`] under `required` (what a policy demands).
+pub fn verify_with(
+    bundle_json: &[u8],
+    artifact: &Artifact<'_>,
+    signer: &Signer,
+    trust: &TrustRoot,
+    required: Requirements,
+    now: i64,
+) -> Result<Verified, BundleError> {
     let bundle = model::parse(bundle_json)?;
     let (key, leaf) = signer_key(&bundle.material, signer)?;
     let artifact_sha256 = content::verify(&bundle.content, artifact, &key)?;
@@ -201,7 +244,12 @@ pub fn verify_at(
         leaf,
         dsse,
     };
-    if bundle.tlog_entries.is_empty() {
+    let entries: &[model::TlogEntry] = if required.tlog {
+        &bundle.tlog_entries
+    } else {
+        &[]
+    };
+    if required.tlog && entries.is_empty() {
         return Err(BundleError::new(
             FailureClass::TransparencyLog,
             "the bundle has no transparency-log entry",
@@ -209,7 +257,7 @@ pub fn verify_at(
     }
     let mut times = Vec::new();
     let mut untimed_logs = Vec::new();
-    for entry in &bundle.tlog_entries {
+    for entry in entries {
         let logged = rekor::verify_entry(entry, bundle.version, &signed, trust)?;
         match logged.integrated_time {
             Some(t) => times.push(t),
@@ -235,7 +283,12 @@ pub fn verify_at(
         }
     }
     times.extend(tsa_times);
-    if times.is_empty() {
+    let checked_at = if times.is_empty() && !required.signing_time {
+        vec![now]
+    } else {
+        Vec::new()
+    };
+    if times.is_empty() && required.signing_time {
         return Err(BundleError::new(
             FailureClass::SigningTime,
             "no trusted signing time: the bundle has neither a signed entry timestamp nor an \
@@ -248,21 +301,27 @@ pub fn verify_at(
             format!("the signing time {t} (Unix) is in the future"),
         ));
     }
+    let cert_times = if checked_at.is_empty() {
+        &times
+    } else {
+        &checked_at
+    };
     let identity = match (&signed.leaf, signer) {
         (Some(leaf), Signer::Identity { identity, issuer }) => {
-            Some(certs::verify(leaf, &times, trust, &|id| {
+            Some(certs::verify(leaf, cert_times, trust, &|id| {
                 certs::exact_identity(id, identity, issuer)
             })?)
         }
         (Some(leaf), Signer::Certificate(check)) => {
-            Some(certs::verify(leaf, &times, trust, check.as_ref())?)
+            Some(certs::verify(leaf, cert_times, trust, check.as_ref())?)
         }
         _ => None,
     };
     Ok(Verified {
         artifact_sha256,
         signing_times: times,
-        log_indexes: bundle.tlog_entries.iter().map(|e| e.log_index).collect(),
+        log_indexes: entries.iter().map(|e| e.log_index).collect(),
         identity,
+        statement: signed.dsse.map(|(_, payload)| payload),
     })
 }

@@ -2,10 +2,11 @@
 //! set on the signatures, then every attestation, then the digest requirements.
 
 use signet_policy::image::ImageRef;
-use signet_policy::ImageVerification;
+use signet_policy::{Attestation, ImageVerification, VerificationType};
 
 use super::attestations::Attestations;
-use super::attestors::{verify_any_identity, verify_set, SetOutcome};
+use super::attestors::{verify_any_identity, verify_set, LeafCheck, SetOutcome};
+use super::bundle_checks::BundleChecks;
 use super::signatures::Signatures;
 use super::{ArtifactCache, Ctx, Verifier};
 use crate::verdict::VerdictResult;
@@ -121,8 +122,14 @@ impl Verifier {
                 Some(digest.to_owned()),
             ))
         };
+        let bundles = entry.verification_type == VerificationType::SigstoreBundle;
+        let signatures: &dyn LeafCheck = if bundles {
+            &BundleChecks { attestation: None }
+        } else {
+            &Signatures
+        };
         for (i, set) in entry.attestors.iter().enumerate() {
-            match verify_set(&ctx, set, format!("attestors[{i}]"), &Signatures).await? {
+            match verify_set(&ctx, set, format!("attestors[{i}]"), signatures).await? {
                 SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
                 SetOutcome::Failed(why) => {
                     return fail(format!(
@@ -132,11 +139,12 @@ impl Verifier {
             }
         }
         for (i, attestation) in entry.attestations.iter().enumerate() {
-            let check = Attestations { attestation };
+            let check = attestation_check(bundles, attestation);
+            let check = check.as_ref();
             if attestation.attestors.is_empty() {
                 // Kyverno adds one empty attestor: keyless, any identity, the trust root.
                 let path = format!("attestations[{i}]");
-                match verify_any_identity(&ctx, path.clone(), &check).await? {
+                match verify_any_identity(&ctx, path.clone(), check).await? {
                     SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
                     SetOutcome::Failed(why) => {
                         return fail(format!(
@@ -148,7 +156,7 @@ impl Verifier {
             }
             for (j, set) in attestation.attestors.iter().enumerate() {
                 let path = format!("attestations[{i}].attestors[{j}]");
-                match verify_set(&ctx, set, path.clone(), &check).await? {
+                match verify_set(&ctx, set, path.clone(), check).await? {
                     SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
                     SetOutcome::Failed(why) => {
                         return fail(format!(
@@ -172,6 +180,18 @@ impl Verifier {
         );
         verdict.attestors_satisfied = satisfied;
         Ok(verdict)
+    }
+}
+
+/// How the attestations of one `attestations[]` entry are found: cosign's `.att` tag, or
+/// Sigstore bundles among the OCI referrers (`type: SigstoreBundle`).
+fn attestation_check(bundles: bool, attestation: &Attestation) -> Box<dyn LeafCheck + '_> {
+    if bundles {
+        Box::new(BundleChecks {
+            attestation: Some(attestation),
+        })
+    } else {
+        Box::new(Attestations { attestation })
     }
 }
 

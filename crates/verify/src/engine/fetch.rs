@@ -58,6 +58,8 @@ type Key = (String, String, String);
 pub struct ArtifactCache {
     signatures: Mutex<HashMap<Key, Shared<SignatureLayer>>>,
     attestations: Mutex<HashMap<Key, Shared<AttestationLayer>>>,
+    /// Sigstore bundles (OCI referrers), for `type: SigstoreBundle` entries.
+    pub(crate) bundles: super::bundles::BundleCache,
 }
 
 fn slot<T>(map: &Mutex<HashMap<Key, Shared<T>>>, key: Key) -> Shared<T> {

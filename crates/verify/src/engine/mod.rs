@@ -2,6 +2,9 @@
 
 mod attestations;
 mod attestors;
+mod bundle_checks;
+mod bundle_trust;
+pub mod bundles;
 mod certs;
 mod entry;
 pub mod fetch;
@@ -80,6 +83,11 @@ impl Ctx<'_> {
                 Ok((parsed.registry().to_owned(), parsed.repository().to_owned()))
             }
         }
+    }
+
+    /// The trust root this entry's checks use.
+    pub(crate) fn trust(&self) -> &TrustRoot {
+        &self.verifier.trust
     }
 
     /// Whether a transparency-log entry is required: Kyverno requires one unless the

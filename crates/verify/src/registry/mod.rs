@@ -6,6 +6,7 @@ mod client;
 mod config;
 pub mod docker_config;
 mod ops;
+pub mod referrers;
 
 pub use client::RegistryClient;
 pub use config::{Credentials, RegistryConfig, Transport};
