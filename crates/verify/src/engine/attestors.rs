@@ -36,7 +36,7 @@ pub(crate) struct KeyLeaf<'a> {
 }
 
 /// Checks one leaf against the image; implemented for signatures and for attestations.
-pub(crate) trait LeafCheck: Sync {
+pub(crate) trait LeafCheck: Send + Sync {
     fn check_keys<'a>(
         &'a self,
         ctx: &'a Ctx<'a>,
