@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 
 use super::auth::{basic_header, parse_challenge, Challenge, TokenResponse};
+pub(crate) use super::http::Response;
+use super::http::{proxy_in_environment, FastClient, SendError, USER_AGENT_VALUE};
 use super::{Credentials, RegistryConfig, Transport};
 use crate::{Error, Result};
 
@@ -23,8 +25,12 @@ pub struct RegistryClient {
 
 struct Inner {
     config: RegistryConfig,
+    /// reqwest: token services, TLS probes, and every request when the environment
+    /// configures a proxy.
     verified: reqwest::Client,
     unverified: reqwest::Client,
+    /// hyper: registry requests otherwise (see `super::http`).
+    fast: Option<(FastClient, FastClient)>,
     /// Authorization header values by (host, scope), with their expiry. Secret: never in
     /// `Debug`.
     auth: Mutex<HashMap<(String, String), (String, Instant)>>,
@@ -85,7 +91,7 @@ impl RegistryClient {
             let mut b = reqwest::Client::builder()
                 .timeout(config.request_timeout)
                 .connect_timeout(config.connect_timeout)
-                .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+                .user_agent(USER_AGENT_VALUE)
                 .redirect(reqwest::redirect::Policy::limited(5));
             if verify {
                 for pem in &config.ca_certificates_pem {
@@ -99,10 +105,31 @@ impl RegistryClient {
             b.build()
                 .map_err(|e| Error::Malformed(format!("HTTP client: {e}")))
         };
+        let verified = build(true)?;
+        let unverified = build(false)?;
+        let fast = if proxy_in_environment() {
+            None
+        } else {
+            let mut roots = Vec::new();
+            for pem in &config.ca_certificates_pem {
+                use rustls_pki_types::pem::PemObject;
+                for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
+                    roots.push(
+                        cert.map_err(|e| Error::Key(format!("registry CA certificate: {e}")))?,
+                    );
+                }
+            }
+            let fast = |verify: bool| {
+                FastClient::new(verify, &roots, config.connect_timeout)
+                    .map_err(|e| Error::Malformed(format!("HTTP client: {e}")))
+            };
+            Some((fast(true)?, fast(false)?))
+        };
         Ok(RegistryClient {
             inner: Arc::new(Inner {
-                verified: build(true)?,
-                unverified: build(false)?,
+                verified,
+                unverified,
+                fast,
                 config,
                 auth: Mutex::new(HashMap::new()),
                 probed: Mutex::new(HashMap::new()),
@@ -146,22 +173,52 @@ impl RegistryClient {
             Access::Pull => format!("repository:{}:pull", req.repository),
             Access::Push => format!("repository:{}:pull,push", req.repository),
         };
-        let (client, scheme) = self.transport(req.host).await;
-        let url = format!("{scheme}://{}{}", req.host, req.path);
+        let auth_key = (req.host.to_owned(), scope);
+        let scope = auth_key.1.as_str();
+        let (verify, scheme) = self.transport(req.host).await;
         let mut authenticated = false;
         let mut retries = 0;
         loop {
-            let mut builder = client
-                .request(req.method.clone(), &url)
-                .headers(req.headers.clone());
-            if let Some(value) = self.cached_auth(req.host, &scope) {
-                builder = builder.header(AUTHORIZATION, value);
-            }
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
+            let url = format!("{scheme}://{}{}", req.host, req.path);
+            let authorization = self.cached_auth(&auth_key);
             let started = Instant::now();
-            let outcome = builder.send().await;
+            let deadline = tokio::time::Instant::now() + cfg.request_timeout;
+            let outcome = match &self.inner.fast {
+                Some((verified, unverified)) => {
+                    let client = if verify { verified } else { unverified };
+                    client
+                        .send(
+                            &req.method,
+                            url,
+                            &req.headers,
+                            authorization.as_deref(),
+                            req.body.as_ref(),
+                            deadline,
+                        )
+                        .await
+                }
+                None => {
+                    let client = if verify {
+                        &self.inner.verified
+                    } else {
+                        &self.inner.unverified
+                    };
+                    let mut builder = client
+                        .request(req.method.clone(), &url)
+                        .headers(req.headers.clone());
+                    if let Some(value) = authorization {
+                        builder = builder.header(AUTHORIZATION, value);
+                    }
+                    if let Some(body) = &req.body {
+                        builder = builder.body(body.clone());
+                    }
+                    builder
+                        .send()
+                        .await
+                        .map(|r| Response::from_reqwest(r, deadline))
+                        .map_err(SendError::from_reqwest)
+                }
+            };
             tracing::debug!(
                 registry = req.host,
                 method = %req.method,
@@ -179,10 +236,10 @@ impl RegistryClient {
                 }
                 // A certificate the registry cannot prove, or a peer that does not speak
                 // TLS, stays so: reported at once, never retried.
-                Err(e) if e.is_connect() && is_tls_failure(&e) => {
+                Err(e) if e.is_connect() && is_tls_failure(e.cause()) => {
                     return Err(Error::Registry {
                         registry: req.host.to_owned(),
-                        reason: format!("TLS handshake failed: {}", error_chain(&e)),
+                        reason: format!("TLS handshake failed: {}", error_chain(e.cause())),
                     })
                 }
                 // Refused, or (for a request that may be repeated) closed or reset before
@@ -196,12 +253,15 @@ impl RegistryClient {
                 Err(e) => {
                     return Err(Error::Registry {
                         registry: req.host.to_owned(),
-                        reason: format!("unreachable after {retries} retries: {}", error_chain(&e)),
+                        reason: format!(
+                            "unreachable after {retries} retries: {}",
+                            error_chain(e.cause())
+                        ),
                     })
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !authenticated => {
                     authenticated = true;
-                    self.authenticate(req.host, &scope, resp.headers()).await?;
+                    self.authenticate(req.host, scope, resp.headers()).await?;
                     continue;
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
@@ -244,9 +304,13 @@ impl RegistryClient {
             .min(cfg.max_backoff)
     }
 
-    fn cached_auth(&self, host: &str, scope: &str) -> Option<String> {
+    /// The cached Authorization value for (host, scope).
+    fn cached_auth(&self, key: &(String, String)) -> Option<String> {
         let map = self.inner.auth.lock().ok()?;
-        let (value, expires) = map.get(&(host.to_owned(), scope.to_owned()))?;
+        if map.is_empty() {
+            return None;
+        }
+        let (value, expires) = map.get(key)?;
         (Instant::now() < *expires).then(|| value.clone())
     }
 
@@ -324,8 +388,9 @@ impl RegistryClient {
                         resp.status().as_u16()
                     )));
                 }
+                let deadline = tokio::time::Instant::now() + self.inner.config.request_timeout;
                 let body = read_limited(
-                    resp,
+                    Response::from_reqwest(resp, deadline),
                     host,
                     64 * 1024,
                     "token response",
@@ -343,17 +408,18 @@ impl RegistryClient {
         }
     }
 
-    /// The HTTP client and scheme for a host, probing TLS once for `Insecure` hosts.
-    async fn transport(&self, host: &str) -> (&reqwest::Client, &'static str) {
+    /// Whether certificates are verified for a host, and its scheme; probing TLS once for
+    /// `Insecure` hosts.
+    async fn transport(&self, host: &str) -> (bool, &'static str) {
         let inner = &self.inner;
         match inner.config.transport_for(host) {
-            Transport::Https => (&inner.verified, "https"),
-            Transport::HttpsUnverified => (&inner.unverified, "https"),
-            Transport::Http => (&inner.unverified, "http"),
+            Transport::Https => (true, "https"),
+            Transport::HttpsUnverified => (false, "https"),
+            Transport::Http => (false, "http"),
             Transport::Insecure => {
                 let known = inner.probed.lock().ok().and_then(|m| m.get(host).copied());
                 if let Some(scheme) = known {
-                    return (&inner.unverified, scheme);
+                    return (false, scheme);
                 }
                 // HTTPS if the host speaks TLS at all; plain HTTP if it answers that
                 // instead (a TLS server answers plain HTTP with 400). Only a scheme that
@@ -379,7 +445,7 @@ impl RegistryClient {
                 if let (Some(scheme), Ok(mut m)) = (scheme, inner.probed.lock()) {
                     m.insert(host.to_owned(), scheme);
                 }
-                (&inner.unverified, scheme.unwrap_or("https"))
+                (false, scheme.unwrap_or("https"))
             }
         }
     }
@@ -413,19 +479,18 @@ pub(crate) async fn read_limited(
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let host = registry.to_owned();
     let mut buf = BytesMut::new();
     loop {
         let chunk = resp.chunk().await.map_err(|e| {
             if e.is_timeout() {
                 Error::Timeout {
-                    registry: host.clone(),
+                    registry: registry.to_owned(),
                     seconds: timeout.as_secs().max(1),
                 }
             } else {
                 Error::Registry {
-                    registry: host.clone(),
-                    reason: format!("reading {what}: {}", error_chain(&e)),
+                    registry: registry.to_owned(),
+                    reason: format!("reading {what}: {}", error_chain(e.cause())),
                 }
             }
         })?;
@@ -447,7 +512,7 @@ pub(crate) fn header(value: &str) -> HeaderValue {
 /// answering: rustls errors reach reqwest as an `io::ErrorKind::InvalidData` error,
 /// which the HTTPS connector wraps in another `io::Error` (whose `source()` skips it, hence
 /// `get_ref`).
-fn is_tls_failure(e: &reqwest::Error) -> bool {
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     fn tls_io(io: &std::io::Error) -> bool {
         io.kind() == std::io::ErrorKind::InvalidData
             || io
@@ -455,7 +520,7 @@ fn is_tls_failure(e: &reqwest::Error) -> bool {
                 .and_then(|inner| inner.downcast_ref::<std::io::Error>())
                 .is_some_and(tls_io)
     }
-    let mut source = std::error::Error::source(e);
+    let mut source = Some(e);
     while let Some(s) = source {
         if s.downcast_ref::<std::io::Error>().is_some_and(tls_io) {
             return true;

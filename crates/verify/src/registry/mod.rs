@@ -5,6 +5,7 @@ mod auth;
 mod client;
 mod config;
 pub mod docker_config;
+mod http;
 mod ops;
 pub mod referrers;
 
