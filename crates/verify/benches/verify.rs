@@ -18,7 +18,17 @@ use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
 use signet_verify::{ArtifactCache, StaticKeys, VerdictResult, Verifier};
 
+/// Verifications measured; `SIGNET_BENCH_ITERATIONS` overrides it (e.g. a few hundred
+/// under valgrind).
 const ITERATIONS: u32 = 2000;
+
+fn iterations() -> u32 {
+    std::env::var("SIGNET_BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(ITERATIONS)
+}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -71,6 +81,7 @@ spec:
     ))
     .expect("policy");
     let entry = &policy[0].spec.rules[0].verify_images[0];
+    let iterations = iterations();
     let verifier = Verifier::new(client, Arc::new(StaticKeys::new()), TrustRoot::default());
 
     for _ in 0..50 {
@@ -79,10 +90,10 @@ spec:
             .await;
         assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
     }
-    let mut walls = Vec::with_capacity(ITERATIONS as usize);
+    let mut walls = Vec::with_capacity(iterations as usize);
     let cpu_before = signet_testkit::process_cpu_time();
     let started = Instant::now();
-    for _ in 0..ITERATIONS {
+    for _ in 0..iterations {
         let t = Instant::now();
         let v = verifier
             .verify_entry(&ArtifactCache::default(), &image, entry)
@@ -100,14 +111,14 @@ spec:
         b"bench payload of a typical simple-signing size ......................................";
     let sig = key.sign(message).expect("sign");
     let t = Instant::now();
-    for _ in 0..ITERATIONS {
+    for _ in 0..iterations {
         vk.verify(message, &sig, signet_policy::SignatureAlgorithm::Sha256)
             .expect("verify");
     }
-    let check = t.elapsed() / ITERATIONS;
+    let check = t.elapsed() / iterations;
 
-    let per = cpu / ITERATIONS;
-    println!("key-based verification by tag, registry on loopback ({ITERATIONS} iterations)");
+    let per = cpu / iterations;
+    println!("key-based verification by tag, registry on loopback ({iterations} iterations)");
     println!(
         "  signet CPU per verification:   {:>8.1} µs",
         per.as_secs_f64() * 1e6
