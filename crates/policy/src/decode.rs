@@ -24,6 +24,11 @@ impl Path {
         Path(format!("{}[{i}]", self.0))
     }
 
+    /// A map key that is not a plain field name: `metadata.annotations[signet.dev/x]`.
+    pub(crate) fn key(&self, name: &str) -> Path {
+        Path(format!("{}[{name}]", self.0))
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }

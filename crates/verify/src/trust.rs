@@ -10,7 +10,7 @@ mod set;
 mod tests;
 
 pub use pem::PemRoot;
-pub use set::TrustRoots;
+pub use set::{TrustRoots, PUBLIC_GOOD as PUBLIC_GOOD_NAME};
 
 use crate::crypto::VerificationKey;
 use crate::{Error, Result};

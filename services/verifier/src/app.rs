@@ -56,6 +56,7 @@ pub async fn build_service_cached(
         Err(_) => None,
     };
     let service = Service::new(store, auth, verifier, credentials_key).await?;
+    service.reload_trust_roots().await?;
     Ok(match redis {
         Some(redis) => service.with_redis(redis),
         None => service,

@@ -5,7 +5,10 @@ mod attestors;
 mod bundle_rules;
 mod resources;
 mod spec;
+mod trust_root;
 mod verify_images;
+
+pub use trust_root::TRUST_ROOT_ANNOTATION;
 
 use std::collections::BTreeMap;
 
@@ -155,6 +158,15 @@ fn read_policy(node: Node<'_, '_>, errs: &mut Errors) -> Option<Policy> {
         }
         PolicyKind::Policy => Some(metadata.namespace.unwrap_or_else(|| "default".into())),
     };
+    let mut spec = spec;
+    let annotations_path = node.path.field("metadata").field("annotations");
+    if let Some(name) = trust_root::read(&metadata.annotations, &annotations_path, errs) {
+        for rule in &mut spec.rules {
+            for entry in &mut rule.verify_images {
+                entry.trust_root = Some(name.clone());
+            }
+        }
+    }
     Some(Policy {
         kind,
         name: metadata.name,

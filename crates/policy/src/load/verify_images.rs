@@ -111,6 +111,7 @@ pub(super) fn read_image_verification(
         required,
         use_cache,
         image_registry_credentials,
+        trust_root: None,
     };
     if entry.verification_type == VerificationType::SigstoreBundle {
         super::bundle_rules::check(&entry, &path, errs);

@@ -44,6 +44,10 @@ pub struct ImageVerification {
     pub use_cache: bool,
     /// `imageRegistryCredentials`.
     pub image_registry_credentials: Option<RegistryCredentials>,
+    /// The stored trust root the policy names in its `signet.dev/trust-root` annotation,
+    /// used instead of the verifier's default root; set for every entry of the policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_root: Option<String>,
 }
 
 impl ImageVerification {

@@ -197,7 +197,16 @@ impl Verifier {
             self.stats.verifications.fetch_add(1, Ordering::Relaxed);
             return self.check(artifacts, image, digest, entry).await;
         };
-        let key = match key::cache_key(self, &cache.trust_fingerprint, image, digest, entry).await {
+        // The root the entry's policy names, else the verifier's: its material is in the key.
+        let key = match self.trust_for(entry) {
+            Ok(named) => {
+                let named = named.map(|(_, fingerprint)| fingerprint);
+                let trust = named.as_deref().unwrap_or(&cache.trust_fingerprint);
+                key::cache_key(self, trust, image, digest, entry).await
+            }
+            Err(e) => Err(e),
+        };
+        let key = match key {
             Ok(k) => k,
             // A key that cannot be resolved fails the check the same way, uncached.
             Err(_) => {

@@ -102,7 +102,7 @@ impl<'a> CertCheck<'a> {
         ctx: &Ctx<'_>,
         leaf: &'a CertLeaf<'a>,
     ) -> Result<std::result::Result<Self, String>> {
-        let trust = &ctx.verifier.trust;
+        let trust = ctx.trust();
         let ctlogs = if leaf.ignore_sct() {
             None
         } else {

@@ -107,12 +107,17 @@ impl Verifier {
         digest: &str,
         entry: &ImageVerification,
     ) -> Result<EntryVerdict> {
+        let trust = match self.trust_for(entry)? {
+            Some((root, _)) => root,
+            None => self.trust.clone(),
+        };
         let ctx = Ctx {
             verifier: self,
             cache,
             image,
             digest,
             entry,
+            trust,
         };
         let mut satisfied = Vec::new();
         let fail = |message: String| {

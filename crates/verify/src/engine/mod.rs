@@ -10,6 +10,7 @@ mod entry;
 pub mod fetch;
 mod identity;
 pub mod keys;
+mod roots;
 mod signatures;
 mod tlog;
 
@@ -38,6 +39,8 @@ pub struct Verifier {
     pub(crate) cache: Option<Arc<crate::cache::VerdictCache>>,
     /// Verifications run and cache hits.
     pub(crate) stats: Arc<crate::cache::CacheStats>,
+    /// Named trust roots policies may select ([`Verifier::set_trust_roots`]).
+    pub(crate) named: Arc<roots::NamedRoots>,
 }
 
 impl Verifier {
@@ -50,6 +53,7 @@ impl Verifier {
             trust: Arc::new(trust),
             cache: None,
             stats: Arc::default(),
+            named: Arc::default(),
         }
     }
 
@@ -67,6 +71,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) image: &'a ImageRef,
     pub(crate) digest: &'a str,
     pub(crate) entry: &'a ImageVerification,
+    /// The trust root of this entry: the one its policy names, else the verifier's.
+    pub(crate) trust: Arc<TrustRoot>,
 }
 
 impl Ctx<'_> {
@@ -87,7 +93,7 @@ impl Ctx<'_> {
 
     /// The trust root this entry's checks use.
     pub(crate) fn trust(&self) -> &TrustRoot {
-        &self.verifier.trust
+        &self.trust
     }
 
     /// Whether a transparency-log entry is required: Kyverno requires one unless the
@@ -126,7 +132,7 @@ impl Ctx<'_> {
                 let key = VerificationKey::from_public_key(pem)?;
                 Ok(Cow::Owned(TrustRoot::with_rekor_key(key, &r.url).tlogs))
             }
-            None => Ok(Cow::Borrowed(&self.verifier.trust.tlogs)),
+            None => Ok(Cow::Borrowed(&self.trust.tlogs)),
         }
     }
 }

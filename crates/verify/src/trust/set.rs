@@ -40,4 +40,9 @@ impl TrustRoots {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.roots.keys().map(String::as_str)
     }
+
+    /// Every root with its name, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &TrustRoot)> {
+        self.roots.iter().map(|(k, v)| (k.as_str(), v))
+    }
 }

@@ -207,7 +207,7 @@ impl Fixture {
         log: Log,
         body: impl Fn(&[u8], &std::collections::BTreeMap<String, String>) -> serde_json::Value,
     ) {
-        let now = chrono::Utc::now().timestamp();
+        let now = crate::der::unix_now();
         let stranger = LocalRekor::new();
         let edit = |blob: &[u8], ann: &std::collections::BTreeMap<String, String>| {
             let bundle = match log {

@@ -34,19 +34,21 @@ pub fn trusted_root() -> PathBuf {
 /// `cosign attest --new-bundle-format --key … --tlog-upload=false`: a Sigstore bundle
 /// attached as an OCI referrer of `image` (by digest).
 pub fn cosign_bundle_attest(env: &Env, keys: &KeyPair, predicate: &Value, image: &str) {
-    cosign_bundle_attest_with(env, keys, predicate, image, &[]);
+    cosign_bundle_attest_with(env, keys, predicate, image, &[], &[]);
 }
 
-/// [`cosign_bundle_attest`] with extra flags (`--certificate`, …).
+/// [`cosign_bundle_attest`] with extra flags (`--certificate`, …) and environment.
 pub fn cosign_bundle_attest_with(
     env: &Env,
     keys: &KeyPair,
     predicate: &Value,
     image: &str,
     extra: &[String],
+    vars: &[(&str, PathBuf)],
 ) {
     let path = env.write("predicate.json", &predicate.to_string());
     let mut cmd = env.cosign.command(&env.registry);
+    cmd.envs(vars.iter().map(|(k, v)| (*k, v)));
     cmd.env("COSIGN_PASSWORD", PASSWORD)
         .args([
             "attest",

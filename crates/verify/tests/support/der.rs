@@ -70,9 +70,39 @@ pub fn split_certificate(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (parts[0].1.to_vec(), parts[1].1.to_vec())
 }
 
+/// Unix seconds now (std only: the verifier's tests include this file too).
+pub fn unix_now() -> i64 {
+    unix_now_millis() / 1000
+}
+
+/// Unix milliseconds now.
+pub fn unix_now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .expect("clock after 1970")
+}
+
+/// ASN.1 UTCTime `YYMMDDHHMMSSZ` of `unix` (civil date from days since the epoch).
 fn utc_time(unix: i64) -> Vec<u8> {
-    let t = chrono::DateTime::from_timestamp(unix, 0).expect("time");
-    encode(0x17, t.format("%y%m%d%H%M%SZ").to_string().as_bytes())
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let text = format!(
+        "{:02}{month:02}{day:02}{:02}{:02}{:02}Z",
+        year % 100,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    );
+    encode(0x17, text.as_bytes())
 }
 
 /// `tbs` with its validity replaced.

@@ -129,7 +129,7 @@ impl Ca {
     /// `issuer`, so that leaves valid in the past still chain at their `notBefore`.
     fn backdate(&self, issuer: &Ca) {
         let (tbs, algorithm) = split_certificate(&self.der());
-        let now = chrono::Utc::now().timestamp();
+        let now = super::der::unix_now();
         let tbs = with_validity(&tbs, now - 30 * 86_400, now + 3650 * 86_400);
         let der = issuer.sign_tbs(&self.dir, &tbs, &algorithm);
         std::fs::write(&self.cert, der_to_pem(&der)).expect("write ca");
@@ -188,7 +188,7 @@ impl Ca {
         let path = dir.join("leaf.pem");
         let der = pem_to_der(&std::fs::read_to_string(&path).expect("leaf"));
         // Issued an hour ago (signatures are logged after issuance), valid a day.
-        let now = chrono::Utc::now().timestamp();
+        let now = super::der::unix_now();
         let (not_before, not_after) = spec.validity.unwrap_or((now - 3600, now + 86_400));
         let (tbs, algorithm) = split_certificate(&der);
         let mut tbs = with_validity(&tbs, not_before, not_after);

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use bytes::Bytes;
 use serde_json::{json, Value};
 use signet_verify::cosign::{SignatureManifest, BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
 use signet_verify::crypto::{SigningKey, VerificationKey};
@@ -128,7 +127,7 @@ pub async fn edit_layers(
             repository,
             tag,
             "application/vnd.oci.image.manifest.v1+json",
-            Bytes::from(serde_json::to_vec(&doc).expect("json")),
+            serde_json::to_vec(&doc).expect("json").into(),
         )
         .await
         .expect("push");
@@ -161,7 +160,7 @@ impl CtLog {
             signet_verify::digest::sha256_digest(issuer_spki).trim_start_matches("sha256:"),
         )
         .expect("hex");
-        let timestamp = (chrono::Utc::now().timestamp_millis() - 120_000) as u64;
+        let timestamp = (super::der::unix_now_millis() - 120_000) as u64;
         let mut signed = vec![0, 0];
         signed.extend_from_slice(&timestamp.to_be_bytes());
         signed.extend_from_slice(&[0, 1]);

@@ -133,6 +133,7 @@ fn key_entry(
         required: true,
         use_cache: false,
         image_registry_credentials: None,
+        trust_root: None,
     }
 }
 

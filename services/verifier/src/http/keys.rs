@@ -173,9 +173,7 @@ pub async fn delete_root(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     c.require_admin()?;
-    if !s.service.store().delete_trust_root(&name).await? {
-        return Err(ApiError::NotFound(format!("trust root {name}")));
-    }
+    s.service.delete_trust_root(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

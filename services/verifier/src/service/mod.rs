@@ -151,10 +151,16 @@ impl Service {
                                 tracing::warn!(error = %e, "registry credentials reload failed");
                             }
                         }
+                        ChangeKind::TrustRoot => {
+                            if let Err(e) = service.reload_trust_roots().await {
+                                tracing::warn!(error = %e, "trust roots reload failed");
+                            }
+                        }
                         _ => {}
                     },
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         let _ = service.reload_policies().await;
+                        let _ = service.reload_trust_roots().await;
                         service.auth.forget(None);
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

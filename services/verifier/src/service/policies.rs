@@ -120,6 +120,7 @@ impl Service {
             message: format!("invalid policy: {} error(s)", details.len()),
             details,
         })?;
+        self.check_trust_root(&policy).await?;
         let parsed = serde_json::to_string(&policy)
             .map_err(|e| ApiError::Internal(format!("serialising a policy: {e}")))?;
         let new = NewPolicy {

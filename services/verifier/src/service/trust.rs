@@ -3,7 +3,8 @@
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use base64::Engine;
-use signet_verify::trust::TrustRoot;
+use signet_policy::{Policy, TRUST_ROOT_ANNOTATION};
+use signet_verify::trust::{TrustRoot, TrustRoots};
 
 use super::Service;
 use crate::error::ApiError;
@@ -83,7 +84,8 @@ impl CredentialsKey {
 }
 
 impl Service {
-    /// Stores a named trust root after checking that it parses.
+    /// Stores a named trust root after checking that it parses; policies name it in their
+    /// `signet.dev/trust-root` annotation.
     pub async fn put_trust_root(&self, name: &str, json: &str) -> Result<bool, ApiError> {
         if name.is_empty() || name.len() > 253 || name.contains('/') {
             return Err(ApiError::bad_request(format!(
@@ -93,7 +95,67 @@ impl Service {
         TrustRoot::from_trusted_root_json(json.as_bytes())
             .map_err(|e| ApiError::bad_request(format!("invalid trusted_root.json: {e}")))?;
         let (_, created) = self.store.put_trust_root(name, json).await?;
+        // Other replicas reload on the change notification; this one reloads now.
+        self.reload_trust_roots().await?;
         Ok(created)
+    }
+
+    /// Deletes a stored trust root. Policies naming it then decide `error` until it is
+    /// stored again.
+    pub async fn delete_trust_root(&self, name: &str) -> Result<(), ApiError> {
+        if !self.store.delete_trust_root(name).await? {
+            return Err(ApiError::NotFound(format!("trust root {name}")));
+        }
+        self.reload_trust_roots().await
+    }
+
+    /// Loads the stored trust roots into the verifier (at start and whenever they change
+    /// on any replica), beside the embedded `public-good` root. A stored root that no
+    /// longer parses is left out loudly; policies naming it then decide `error`.
+    pub async fn reload_trust_roots(&self) -> Result<(), ApiError> {
+        let mut roots = TrustRoots::new()
+            .map_err(|e| ApiError::Internal(format!("the embedded trust root: {e}")))?;
+        for record in self.store.list_trust_roots().await? {
+            match TrustRoot::from_trusted_root_json(record.json.as_bytes()) {
+                Ok(root) => roots.insert(&record.name, root),
+                Err(e) => {
+                    tracing::error!(trust_root = %record.name, error = %e, "stored trust root no longer loads")
+                }
+            }
+        }
+        self.verifier.set_trust_roots(&roots);
+        tracing::info!(trust_roots = roots.names().count(), "trust roots loaded");
+        Ok(())
+    }
+
+    /// Refuses a policy whose `signet.dev/trust-root` annotation names no stored root.
+    pub(crate) async fn check_trust_root(&self, policy: &Policy) -> Result<(), ApiError> {
+        let Some(name) = policy.annotations.get(TRUST_ROOT_ANNOTATION) else {
+            return Ok(());
+        };
+        let embedded = name == signet_verify::trust::PUBLIC_GOOD_NAME;
+        if embedded || self.store.get_trust_root(name).await?.is_some() {
+            return Ok(());
+        }
+        let stored: Vec<String> = self
+            .store
+            .list_trust_roots()
+            .await?
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        Err(ApiError::BadRequest {
+            message: "invalid policy: 1 error(s)".into(),
+            details: vec![format!(
+                "document 1: metadata.annotations[{TRUST_ROOT_ANNOTATION}]: trust root {name:?} \
+                 is not stored (stored: {}); store it with POST /v1/trust-roots first",
+                if stored.is_empty() {
+                    "none".to_owned()
+                } else {
+                    stored.join(", ")
+                }
+            )],
+        })
     }
 
     /// Stores registry credentials, sealed; refused when no credentials key is configured.
