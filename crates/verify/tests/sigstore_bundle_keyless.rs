@@ -49,6 +49,47 @@ async fn attested(f: &Fixture) -> String {
     image
 }
 
+/// `cosign verify-attestation --new-bundle-format` for `identity`, offline: the private CA
+/// as the trusted root, no log, no SCT.
+fn cosign_verify_keyless(f: &Fixture, image: &str, identity: &str) -> std::process::Output {
+    let b64 = |der: Vec<u8>| {
+        use base64::Engine;
+        serde_json::json!({"rawBytes": base64::engine::general_purpose::STANDARD.encode(der)})
+    };
+    let root = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "certificateAuthorities": [{
+            "subject": {"organization": "test", "commonName": "test"},
+            "uri": "https://fulcio.local",
+            "certChain": {"certificates": [b64(f.fulcio.der()), b64(f.root.der())]},
+            "validFor": {"start": "2020-01-01T00:00:00Z"},
+        }],
+        "tlogs": [],
+        "ctlogs": [],
+        "timestampAuthorities": [],
+    });
+    let path = f.env.write("trusted_root.json", &root.to_string());
+    let mut cmd = f.env.cosign.command(&f.env.registry);
+    cmd.env("SIGSTORE_ROOT_FILE", &f.chain);
+    cmd.args([
+        "verify-attestation",
+        "--new-bundle-format",
+        "--insecure-ignore-tlog",
+    ])
+    .args(["--insecure-ignore-sct", "--type", "slsaprovenance"])
+    .arg("--trusted-root")
+    .arg(&path)
+    .args([
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        GITHUB,
+    ])
+    .args(f.env.cosign.registry_flags(&f.env.registry))
+    .arg(image);
+    cmd.output().expect("run cosign verify-attestation")
+}
+
 /// A keyless attestor (list item, indented 16) with `lines` (indented 20), no log, SCTs
 /// ignored, and `roots` when given.
 fn keyless(lines: &[&str], roots: Option<&str>) -> String {
@@ -90,6 +131,19 @@ async fn keyless_bundle_identities_match_as_sigstore_go_matches_them() {
     let exact = decide(vec![subject.clone(), issuer.clone()], Some(chain.clone()));
     let v = verify(&verifier, first_entry(&exact), &image).await;
     assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
+    // cosign, the peer, agrees under a trusted_root.json holding the private CA, and
+    // refuses another identity.
+    let out = cosign_verify_keyless(&f, &image, WORKFLOW);
+    assert!(
+        out.status.success(),
+        "cosign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !cosign_verify_keyless(&f, &image, "https://github.com/evil/x")
+            .status
+            .success()
+    );
     assert_eq!(v.attestors_satisfied, ["attestors[0].entries[0].keyless"]);
 
     let regexps = decide(
