@@ -34,3 +34,53 @@ pub(super) fn read(
     }
     Some(name.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load_policies;
+
+    fn policy(annotation: &str) -> String {
+        format!(
+            "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: p
+  annotations:
+{annotation}
+spec:
+  rules:
+    - name: r
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"*\"]
+          required: false
+        - imageReferences: [\"ghcr.io/*\"]
+          required: false
+"
+        )
+    }
+
+    #[test]
+    fn the_named_root_goes_on_every_entry() {
+        let p = load_policies(&policy("    signet.dev/trust-root: corp")).expect("loads");
+        let entries = &p[0].spec.rules[0].verify_images;
+        assert!(entries
+            .iter()
+            .all(|e| e.trust_root.as_deref() == Some("corp")));
+        let p = load_policies(&policy("    other: x")).expect("loads");
+        assert!(p[0].spec.rules[0].verify_images[0].trust_root.is_none());
+    }
+
+    #[test]
+    fn a_malformed_name_is_refused_with_its_path() {
+        for bad in ["\"\"", "a/b", "\"a b\""] {
+            let err = load_policies(&policy(&format!("    signet.dev/trust-root: {bad}")))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("metadata.annotations[signet.dev/trust-root]"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

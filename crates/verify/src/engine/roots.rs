@@ -66,11 +66,18 @@ impl Verifier {
         let current = self.named.current();
         match current.get(name) {
             Some(n) => Ok(Some((n.root.clone(), n.fingerprint.clone()))),
-            None => Err(Error::NotFound(format!(
-                "trust root {name:?} (named by the policy's signet.dev/trust-root annotation; \
-                 stored: {})",
-                current.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))),
+            None => {
+                let known: Vec<&str> = current.keys().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                Err(Error::NotFound(format!(
+                    "trust root {name:?} (named by the policy's signet.dev/trust-root \
+                     annotation; known: {known})"
+                )))
+            }
         }
     }
 }
