@@ -1,31 +1,35 @@
-//! The HTTP layer under registry requests: hyper's pooled client with rustls, with the
-//! behaviour Signet relied on from reqwest (redirects, one deadline per request that
-//! covers the body, `User-Agent`, `Accept: */*` by default), without reqwest's per-request
-//! overhead (three URL parses, tower layers, header-map copies), which made up most of
-//! Signet's CPU per verification.
+//! The HTTP layer under registry requests: hyper connections (HTTP/1.1, or HTTP/2 where
+//! TLS negotiates it) over rustls, kept in a small pool, with the behaviour Signet relied
+//! on from reqwest (redirects, one deadline per request that covers the body,
+//! `User-Agent`, `Accept: */*` by default), without reqwest's per-request overhead (three
+//! URL parses, tower layers, header-map copies) or hyper-util's (pool keys, a task spawned
+//! per request to return the connection), which made up most of Signet's CPU per
+//! verification.
 //!
 //! When the environment configures a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, in
 //! either case), requests go through reqwest, which honours it, exactly as before.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, COOKIE, LOCATION,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, COOKIE, HOST, LOCATION,
     PROXY_AUTHORIZATION, USER_AGENT, WWW_AUTHENTICATE,
 };
 use reqwest::{Method, StatusCode};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// The `User-Agent` of every registry request.
@@ -35,7 +39,12 @@ pub(crate) const USER_AGENT_VALUE: &str = concat!("signet/", env!("CARGO_PKG_VER
 /// an error (four are followed).
 const MAX_REDIRECTS: usize = 5;
 
-type Pooled = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// Idle connections kept per origin; more are closed when returned.
+const MAX_IDLE_PER_ORIGIN: usize = 32;
+
+/// An idle connection older than this is closed rather than reused (hyper-util's and
+/// reqwest's default).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Whether the environment asks for a proxy (reqwest reads these variables).
 pub(crate) fn proxy_in_environment() -> bool {
@@ -55,7 +64,231 @@ pub(crate) fn proxy_in_environment() -> bool {
 /// roots plus `extra_roots`, or not verified at all.
 #[derive(Clone)]
 pub(crate) struct FastClient {
-    inner: Pooled,
+    inner: Arc<Pool>,
+}
+
+/// One connection's request side.
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+}
+
+struct Idle {
+    sender: Sender,
+    since: std::time::Instant,
+}
+
+/// Idle connections by origin (`https` or not, authority), and how to open new ones.
+struct Pool {
+    idle: Mutex<HashMap<(bool, String), Vec<Idle>>>,
+    tls: tokio_rustls::TlsConnector,
+    connect_timeout: Duration,
+}
+
+/// An HTTP/1 connection lent to one request, returned to the pool once its response has
+/// been read to the end (a response dropped before that closes the connection).
+struct Lent {
+    pool: Arc<Pool>,
+    origin: (bool, String),
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl Pool {
+    /// An open connection to `origin` from the pool; HTTP/2 ones stay there, shared.
+    fn checkout(&self, origin: &(bool, String)) -> Option<Sender> {
+        let mut idle = self.idle.lock().ok()?;
+        let list = idle.get_mut(origin)?;
+        while let Some(entry) = list.pop() {
+            if entry.sender.is_closed() || entry.since.elapsed() > IDLE_TIMEOUT {
+                continue;
+            }
+            if let Sender::H2(h2) = &entry.sender {
+                let shared = Sender::H2(h2.clone());
+                list.push(entry);
+                return Some(shared);
+            }
+            return Some(entry.sender);
+        }
+        None
+    }
+
+    fn checkin(&self, origin: (bool, String), sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            let list = idle.entry(origin).or_default();
+            if list.len() < MAX_IDLE_PER_ORIGIN {
+                list.push(Idle {
+                    sender,
+                    since: std::time::Instant::now(),
+                });
+            }
+        }
+    }
+
+    /// Opens a connection to `origin` (TCP, then TLS when `https`), HTTP/2 when TLS
+    /// negotiates it; its driver runs as a task of its own. The connect timeout covers
+    /// all of it.
+    async fn connect(&self, origin: &(bool, String)) -> Result<Sender, SendError> {
+        tokio::time::timeout(self.connect_timeout, self.open(origin))
+            .await
+            .map_err(|_| SendError::timeout())?
+    }
+
+    async fn open(&self, origin: &(bool, String)) -> Result<Sender, SendError> {
+        let (https, authority) = origin;
+        let (host, port) = split_authority(authority, *https);
+        let tcp = connect_tcp(host, port).await.map_err(SendError::connect)?;
+        let _ = tcp.set_nodelay(true);
+        if !*https {
+            return handshake(tcp, false).await;
+        }
+        let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+            .map_err(SendError::connect)?
+            .to_owned();
+        let tls = self
+            .tls
+            .connect(name, tcp)
+            .await
+            .map_err(SendError::connect)?;
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        handshake(tls, h2).await
+    }
+
+    /// Sends the request `build` makes (for HTTP/2 or not) on a pooled connection to
+    /// `origin`, or a new one; a request a reused connection could not take (closed
+    /// meanwhile) goes on a new connection, as hyper-util retries it.
+    async fn round_trip(
+        self: &Arc<Self>,
+        origin: &(bool, String),
+        build: impl Fn(bool) -> hyper::Request<Full<Bytes>>,
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, Option<Lent>), SendError> {
+        let mut reuse = true;
+        loop {
+            let pooled = if reuse { self.checkout(origin) } else { None };
+            let reused = pooled.is_some();
+            let sender = match pooled {
+                Some(sender) => sender,
+                None => self.connect(origin).await?,
+            };
+            // After one failure on a reused connection, the next try opens a new one.
+            reuse = false;
+            match sender {
+                Sender::H1(mut sender) => {
+                    if sender.ready().await.is_err() {
+                        if reused {
+                            continue;
+                        }
+                        return Err(SendError::other("the connection closed at once"));
+                    }
+                    match sender.try_send_request(build(false)).await {
+                        Ok(response) => {
+                            let lent = Lent {
+                                pool: self.clone(),
+                                origin: origin.clone(),
+                                sender,
+                            };
+                            return Ok((response, Some(lent)));
+                        }
+                        Err(e) if reused && e.message().is_some() => continue,
+                        Err(e) => return Err(SendError::other(e.into_error())),
+                    }
+                }
+                Sender::H2(mut sender) => {
+                    if !reused {
+                        self.checkin(origin.clone(), Sender::H2(sender.clone()));
+                    }
+                    if sender.ready().await.is_err() {
+                        if reused {
+                            continue;
+                        }
+                        return Err(SendError::other("the connection closed at once"));
+                    }
+                    match sender.try_send_request(build(true)).await {
+                        Ok(response) => return Ok((response, None)),
+                        Err(e) if reused && e.message().is_some() => continue,
+                        Err(e) => return Err(SendError::other(e.into_error())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `(https, authority)` of an absolute URL.
+fn origin_of(uri: &hyper::Uri) -> Result<(bool, String), SendError> {
+    let authority = uri
+        .authority()
+        .ok_or_else(|| SendError::other("a URL without a host"))?;
+    Ok((
+        uri.scheme_str() == Some("https"),
+        authority.as_str().to_owned(),
+    ))
+}
+
+/// The Host header of an origin: its authority without the scheme's default port.
+fn host_header(origin: &(bool, String)) -> &str {
+    let (https, authority) = origin;
+    let default = if *https { ":443" } else { ":80" };
+    authority.strip_suffix(default).unwrap_or(authority)
+}
+
+/// Connects to the first address of `host` that answers.
+async fn connect_tcp(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+    }))
+}
+
+/// Host and port of an authority (`host`, `host:port`, `[v6]:port`).
+fn split_authority(authority: &str, https: bool) -> (&str, u16) {
+    let default = if https { 443 } else { 80 };
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().unwrap_or(default)),
+        _ => (authority, default),
+    }
+}
+
+async fn handshake<T>(io: T, h2: bool) -> Result<Sender, SendError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
+    if h2 {
+        let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .handshake(io)
+            .await
+            .map_err(SendError::connect)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Sender::H2(sender))
+    } else {
+        let (sender, conn) = http1::handshake(io).await.map_err(SendError::connect)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Sender::H1(sender))
+    }
 }
 
 impl fmt::Debug for FastClient {
@@ -98,21 +331,15 @@ impl FastClient {
                 .with_custom_certificate_verifier(Arc::new(NoVerifier))
                 .with_no_client_auth()
         };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(http);
-        let inner = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
-        Ok(FastClient { inner })
+        let mut tls = tls;
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(FastClient {
+            inner: Arc::new(Pool {
+                idle: Mutex::new(HashMap::new()),
+                tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+                connect_timeout,
+            }),
+        })
     }
 
     /// Sends one request and follows redirects (301, 302, 303, 307, 308; at most four),
@@ -129,39 +356,68 @@ impl FastClient {
         deadline: Instant,
     ) -> Result<Response, SendError> {
         let mut uri: hyper::Uri = url.parse().map_err(SendError::other)?;
-        let origin = (uri.scheme().cloned(), uri.authority().cloned());
+        let first = origin_of(&uri)?;
         let mut method = method.clone();
         let mut body = body.cloned();
         for hop in 0..MAX_REDIRECTS {
-            let same_origin = (uri.scheme().cloned(), uri.authority().cloned()) == origin;
-            let mut request = hyper::Request::new(Full::new(body.clone().unwrap_or_default()));
-            *request.method_mut() = method.clone();
-            *request.uri_mut() = uri.clone();
-            let out = request.headers_mut();
-            out.reserve(headers.len() + 3);
-            for (name, value) in headers {
-                if same_origin || !is_sensitive(name) {
-                    out.append(name, value.clone());
+            let origin = origin_of(&uri)?;
+            let same_origin = origin == first;
+            let build = |h2: bool| {
+                let mut request = hyper::Request::new(Full::new(body.clone().unwrap_or_default()));
+                *request.method_mut() = method.clone();
+                request.headers_mut().reserve(headers.len() + 4);
+                if h2 {
+                    *request.uri_mut() = uri.clone();
+                } else {
+                    // HTTP/1: origin-form target and a Host header, as hyper-util sends.
+                    if let Some(target) = uri.path_and_query() {
+                        *request.uri_mut() = hyper::Uri::from(target.clone());
+                    }
+                    if let Ok(host) = HeaderValue::from_str(host_header(&origin)) {
+                        request.headers_mut().insert(HOST, host);
+                    }
                 }
-            }
-            if !out.contains_key(USER_AGENT) {
-                out.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-            }
-            if !out.contains_key(ACCEPT) {
-                out.insert(ACCEPT, HeaderValue::from_static("*/*"));
-            }
-            if let (true, Some(value)) = (same_origin, authorization) {
-                if let Ok(value) = HeaderValue::from_str(value) {
-                    out.insert(AUTHORIZATION, value);
+                let out = request.headers_mut();
+                for (name, value) in headers {
+                    if same_origin || !is_sensitive(name) {
+                        out.append(name, value.clone());
+                    }
                 }
-            }
-            let response =
-                match tokio::time::timeout_at(deadline, self.inner.request(request)).await {
-                    Err(_) => return Err(SendError::timeout()),
-                    Ok(Err(e)) => return Err(SendError::from_hyper(e)),
-                    Ok(Ok(response)) => response,
-                };
-            let status = response.status();
+                if !out.contains_key(USER_AGENT) {
+                    out.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+                }
+                if !out.contains_key(ACCEPT) {
+                    out.insert(ACCEPT, HeaderValue::from_static("*/*"));
+                }
+                if let (true, Some(value)) = (same_origin, authorization) {
+                    if let Ok(value) = HeaderValue::from_str(value) {
+                        out.insert(AUTHORIZATION, value);
+                    }
+                }
+                request
+            };
+            let (response, lent) = match tokio::time::timeout_at(
+                deadline,
+                self.inner.round_trip(&origin, build),
+            )
+            .await
+            {
+                Err(_) => return Err(SendError::timeout()),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(answer)) => answer,
+            };
+            let (parts, incoming) = response.into_parts();
+            let response = Response {
+                status: parts.status,
+                headers: parts.headers,
+                body: ResponseBody::Hyper {
+                    incoming,
+                    lent,
+                    finished: false,
+                },
+                deadline,
+            };
+            let status = response.status;
             let redirect = matches!(
                 status,
                 StatusCode::MOVED_PERMANENTLY
@@ -170,18 +426,9 @@ impl FastClient {
                     | StatusCode::TEMPORARY_REDIRECT
                     | StatusCode::PERMANENT_REDIRECT
             );
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok());
+            let location = response.headers.get(LOCATION).and_then(|v| v.to_str().ok());
             let (true, Some(location)) = (redirect, location) else {
-                let (parts, incoming) = response.into_parts();
-                return Ok(Response {
-                    status: parts.status,
-                    headers: parts.headers,
-                    body: ResponseBody::Hyper(incoming),
-                    deadline,
-                });
+                return Ok(response);
             };
             if hop + 1 >= MAX_REDIRECTS {
                 return Err(SendError::other("too many redirects"));
@@ -189,6 +436,7 @@ impl FastClient {
             let next = reqwest::Url::parse(&uri.to_string())
                 .and_then(|base| base.join(location))
                 .map_err(SendError::other)?;
+            drop(response);
             if next.scheme() != "http" && next.scheme() != "https" {
                 return Err(SendError::other(format!(
                     "redirect to an unsupported scheme: {}",
@@ -261,15 +509,11 @@ impl SendError {
         }
     }
 
-    fn from_hyper(e: hyper_util::client::legacy::Error) -> SendError {
-        let kind = if e.is_connect() {
-            ErrorKind::Connect
-        } else {
-            ErrorKind::Other
-        };
+    /// Opening the connection failed (DNS, TCP, TLS, HTTP handshake).
+    fn connect(e: impl Into<Box<dyn StdError + Send + Sync>>) -> SendError {
         SendError {
-            kind,
-            source: Box::new(e),
+            kind: ErrorKind::Connect,
+            source: e.into(),
         }
     }
 
@@ -312,10 +556,40 @@ pub(crate) struct Response {
     deadline: Instant,
 }
 
-#[derive(Debug)]
 enum ResponseBody {
-    Hyper(hyper::body::Incoming),
+    Hyper {
+        incoming: hyper::body::Incoming,
+        /// The HTTP/1 connection, returned to the pool when the body has been read.
+        lent: Option<Lent>,
+        finished: bool,
+    },
     Reqwest(reqwest::Response),
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseBody::Hyper { incoming, .. } => f.debug_tuple("Hyper").field(incoming).finish(),
+            ResponseBody::Reqwest(response) => f.debug_tuple("Reqwest").field(response).finish(),
+        }
+    }
+}
+
+impl Drop for Response {
+    fn drop(&mut self) {
+        if let ResponseBody::Hyper {
+            incoming,
+            lent,
+            finished,
+        } = &mut self.body
+        {
+            if let Some(lent) = lent.take() {
+                if *finished || incoming.is_end_stream() {
+                    lent.pool.checkin(lent.origin, Sender::H1(lent.sender));
+                }
+            }
+        }
+    }
 }
 
 impl Response {
@@ -342,7 +616,7 @@ impl Response {
     /// The body's length when known in advance.
     pub(crate) fn content_length(&self) -> Option<u64> {
         match &self.body {
-            ResponseBody::Hyper(incoming) => incoming.size_hint().exact(),
+            ResponseBody::Hyper { incoming, .. } => incoming.size_hint().exact(),
             ResponseBody::Reqwest(response) => response.content_length(),
         }
     }
@@ -350,10 +624,15 @@ impl Response {
     /// The next piece of the body; `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, SendError> {
         match &mut self.body {
-            ResponseBody::Hyper(incoming) => loop {
+            ResponseBody::Hyper {
+                incoming, finished, ..
+            } => loop {
                 match tokio::time::timeout_at(self.deadline, incoming.frame()).await {
                     Err(_) => return Err(SendError::timeout()),
-                    Ok(None) => return Ok(None),
+                    Ok(None) => {
+                        *finished = true;
+                        return Ok(None);
+                    }
                     Ok(Some(Err(e))) => return Err(SendError::other(e)),
                     Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
@@ -419,5 +698,44 @@ impl ServerCertVerifier for NoVerifier {
             SignatureScheme::ED25519,
             SignatureScheme::ED448,
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities_split_into_host_and_port() {
+        assert_eq!(split_authority("ghcr.io", true), ("ghcr.io", 443));
+        assert_eq!(split_authority("ghcr.io", false), ("ghcr.io", 80));
+        assert_eq!(
+            split_authority("127.0.0.1:5000", false),
+            ("127.0.0.1", 5000)
+        );
+        assert_eq!(split_authority("[::1]:5000", true), ("[::1]", 5000));
+        assert_eq!(split_authority("[::1]", true), ("[::1]", 443));
+    }
+
+    #[test]
+    fn host_header_drops_the_default_port_only() {
+        assert_eq!(host_header(&(true, "ghcr.io:443".into())), "ghcr.io");
+        assert_eq!(host_header(&(false, "reg:80".into())), "reg");
+        assert_eq!(host_header(&(true, "reg:80".into())), "reg:80");
+        assert_eq!(
+            host_header(&(false, "127.0.0.1:5000".into())),
+            "127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn origins_of_urls() {
+        let uri: hyper::Uri = "https://ghcr.io/v2/".parse().expect("uri");
+        assert_eq!(origin_of(&uri).expect("origin"), (true, "ghcr.io".into()));
+        let uri: hyper::Uri = "http://127.0.0.1:5000/v2/x".parse().expect("uri");
+        assert_eq!(
+            origin_of(&uri).expect("origin"),
+            (false, "127.0.0.1:5000".into())
+        );
     }
 }
