@@ -212,8 +212,7 @@ impl RegistryClient {
                     if let Some(body) = &req.body {
                         builder = builder.body(body.clone());
                     }
-                    builder
-                        .send()
+                    Box::pin(builder.send())
                         .await
                         .map(|r| Response::from_reqwest(r, deadline))
                         .map_err(SendError::from_reqwest)
@@ -261,7 +260,8 @@ impl RegistryClient {
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !authenticated => {
                     authenticated = true;
-                    self.authenticate(req.host, scope, resp.headers()).await?;
+                    // Boxed, as the other rare paths: a smaller future for every request.
+                    Box::pin(self.authenticate(req.host, scope, resp.headers())).await?;
                     continue;
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
@@ -421,33 +421,39 @@ impl RegistryClient {
                 if let Some(scheme) = known {
                     return (false, scheme);
                 }
-                // HTTPS if the host speaks TLS at all; plain HTTP if it answers that
-                // instead (a TLS server answers plain HTTP with 400). Only a scheme that
-                // answered is remembered: a registry that is down now is probed again.
-                let https = inner
-                    .unverified
-                    .get(format!("https://{host}/v2/"))
-                    .send()
-                    .await;
-                let scheme = if https.is_ok() {
-                    Some("https")
-                } else {
-                    match inner
-                        .unverified
-                        .get(format!("http://{host}/v2/"))
-                        .send()
-                        .await
-                    {
-                        Ok(resp) if resp.status() != StatusCode::BAD_REQUEST => Some("http"),
-                        _ => None,
-                    }
-                };
-                if let (Some(scheme), Ok(mut m)) = (scheme, inner.probed.lock()) {
-                    m.insert(host.to_owned(), scheme);
-                }
-                (false, scheme.unwrap_or("https"))
+                (false, Box::pin(self.probe(host)).await)
             }
         }
+    }
+
+    /// The scheme an `Insecure` host speaks.
+    async fn probe(&self, host: &str) -> &'static str {
+        let inner = &self.inner;
+        // HTTPS if the host speaks TLS at all; plain HTTP if it answers that
+        // instead (a TLS server answers plain HTTP with 400). Only a scheme that
+        // answered is remembered: a registry that is down now is probed again.
+        let https = inner
+            .unverified
+            .get(format!("https://{host}/v2/"))
+            .send()
+            .await;
+        let scheme = if https.is_ok() {
+            Some("https")
+        } else {
+            match inner
+                .unverified
+                .get(format!("http://{host}/v2/"))
+                .send()
+                .await
+            {
+                Ok(resp) if resp.status() != StatusCode::BAD_REQUEST => Some("http"),
+                _ => None,
+            }
+        };
+        if let (Some(scheme), Ok(mut m)) = (scheme, inner.probed.lock()) {
+            m.insert(host.to_owned(), scheme);
+        }
+        scheme.unwrap_or("https")
     }
 }
 

@@ -179,7 +179,7 @@ impl Pool {
             let reused = pooled.is_some();
             let sender = match pooled {
                 Some(sender) => sender,
-                None => self.connect(origin).await?,
+                None => Box::pin(self.connect(origin)).await?,
             };
             // After one failure on a reused connection, the next try opens a new one.
             reuse = false;
