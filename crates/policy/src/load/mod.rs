@@ -174,6 +174,7 @@ fn read_policy(node: Node<'_, '_>, errs: &mut Errors) -> Option<Policy> {
         labels: metadata.labels,
         annotations: metadata.annotations,
         spec,
+        autogen: Default::default(),
     })
 }
 

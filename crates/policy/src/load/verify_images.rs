@@ -112,6 +112,7 @@ pub(super) fn read_image_verification(
         use_cache,
         image_registry_credentials,
         trust_root: None,
+        written_digest: Default::default(),
     };
     if entry.verification_type == VerificationType::SigstoreBundle {
         super::bundle_rules::check(&entry, &path, errs);

@@ -59,40 +59,66 @@ impl EffectiveRule<'_> {
     }
 }
 
+/// A rule Kyverno generates for Pod controllers, owned so a policy can keep it.
+#[derive(Debug, Clone)]
+pub(crate) struct Generated {
+    name: String,
+    /// Index of the policy rule it was generated from.
+    rule: usize,
+    match_resources: MatchResources,
+    exclude: Option<MatchResources>,
+}
+
 /// Kyverno's `ComputeRules(policy, "")`: the policy's rules followed by the generated ones.
 /// When any rule is generated, policy rules named `autogen-…` are dropped (Kyverno
 /// regenerates them); when none is, the rules are returned as written.
 pub fn effective_rules(policy: &Policy) -> Vec<EffectiveRule<'_>> {
-    let written = || policy.spec.rules.iter().map(|r| plain(r, &r.name));
-    let Some(controllers) = controllers(policy) else {
-        return written().collect();
+    let written = policy.spec.rules.iter().map(|r| plain(r, &r.name));
+    let Some(generated) = policy.autogen.get_or_init(|| generate(policy)) else {
+        return written.collect();
     };
+    let generated = generated.iter().filter_map(|g| {
+        Some(EffectiveRule {
+            name: g.name.clone(),
+            rule: policy.spec.rules.get(g.rule)?,
+            match_resources: Cow::Borrowed(&g.match_resources),
+            exclude: g.exclude.as_ref().map(Cow::Borrowed),
+        })
+    });
+    written
+        .filter(|r| !r.name.starts_with("autogen-"))
+        .chain(generated)
+        .collect()
+}
+
+/// The generated rules of `policy`; `None` when Kyverno generates none.
+fn generate(policy: &Policy) -> Option<Vec<Generated>> {
+    let controllers = controllers(policy)?;
     let joined = controllers.join(",");
     let mut generated = Vec::new();
-    for rule in &policy.spec.rules {
+    let own = |i: usize, r: EffectiveRule<'_>| Generated {
+        name: r.name,
+        rule: i,
+        match_resources: r.match_resources.into_owned(),
+        exclude: r.exclude.map(Cow::into_owned),
+    };
+    for (i, rule) in policy.spec.rules.iter().enumerate() {
         if let Some(r) = controllers_rule(rule, &strip_cron_job(&joined)) {
-            generated.push(r);
+            generated.push(own(i, r));
         }
         // Kyverno tests for a CronJob rule by substring, so `all` anywhere counts.
         if joined.contains("CronJob") || joined.contains("all") {
             if let Some(base) = controllers_rule(rule, &joined) {
-                generated.push(EffectiveRule {
+                generated.push(Generated {
                     name: autogen_name("autogen-cronjob", &rule.name),
-                    match_resources: Cow::Owned(cron_job_kinds(&base.match_resources)),
-                    exclude: base.exclude.map(|e| Cow::Owned(cron_job_kinds(&e))),
-                    rule,
+                    rule: i,
+                    match_resources: cron_job_kinds(&base.match_resources),
+                    exclude: base.exclude.map(|e| cron_job_kinds(&e)),
                 });
             }
         }
     }
-    if generated.is_empty() {
-        return written().collect();
-    }
-    let mut out: Vec<_> = written()
-        .filter(|r| !r.name.starts_with("autogen-"))
-        .collect();
-    out.extend(generated);
-    out
+    (!generated.is_empty()).then_some(generated)
 }
 
 /// The controllers autogen targets (`CanAutoGen` and the annotation), sorted; `None` when

@@ -119,6 +119,20 @@ impl AdmissionRequest {
         })
     }
 
+    /// [`AdmissionRequest::from_json`] on a request the caller no longer needs: the
+    /// objects are moved out of it rather than copied.
+    pub fn from_value(mut request: Value) -> Result<Self> {
+        let Some(r) = request.as_object_mut() else {
+            return Self::from_json(&request);
+        };
+        let [object, old_object, options] = ["object", "oldObject", "options"].map(|k| r.remove(k));
+        let mut parsed = Self::from_json(&request)?;
+        parsed.object = owned_object(object, "request.object")?;
+        parsed.old_object = owned_object(old_object, "request.oldObject")?;
+        parsed.options = owned_object(options, "request.options")?;
+        Ok(parsed)
+    }
+
     /// Reads a whole AdmissionReview (`{"apiVersion": …, "request": {…}}`).
     pub fn from_review(review: &Value) -> Result<Self> {
         let review = object(review, "AdmissionReview")?;
@@ -227,6 +241,15 @@ const WELL_KNOWN: &[(&str, &str, &str)] = &[
 
 fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
     Error::InvalidRequest(format!("{path}: {message}"))
+}
+
+/// An optional object field, taken by value.
+fn owned_object(v: Option<Value>, path: &str) -> Result<Option<Value>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(invalid(path, "expected an object")),
+    }
 }
 
 fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {

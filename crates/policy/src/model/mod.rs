@@ -5,7 +5,7 @@ mod policy;
 mod resources;
 mod verify_images;
 
-pub use policy::{FailureAction, FailurePolicy, Policy, PolicyKind, Rule, Spec};
+pub use policy::{FailureAction, FailurePolicy, Memo, Policy, PolicyKind, Rule, Spec};
 pub use resources::{
     LabelSelector, LabelSelectorRequirement, MatchResources, Operation, ResourceDescription,
     SelectorOperator,

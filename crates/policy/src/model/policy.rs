@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -30,6 +31,10 @@ pub struct Policy {
     pub annotations: BTreeMap<String, String>,
     /// `spec`.
     pub spec: Spec,
+    /// The rules Kyverno generates for Pod controllers, worked out on first use: every
+    /// admission needs them, and they depend on the policy alone.
+    #[serde(skip)]
+    pub(crate) autogen: Memo<Option<Vec<crate::matching::autogen::Generated>>>,
 }
 
 impl Policy {
@@ -39,6 +44,36 @@ impl Policy {
             Some(ns) => format!("{ns}/{}", self.name),
             None => self.name.clone(),
         }
+    }
+}
+
+/// A value derived from its owner, computed on first use and kept with it. A clone
+/// starts empty, so a clone that is then modified works its value out again. Build one
+/// with `Memo::default()`.
+#[derive(Default)]
+pub struct Memo<T>(OnceLock<T>);
+
+impl<T> Memo<T> {
+    /// The value, computed by `f` on the first call.
+    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(f)
+    }
+
+    /// The value, if computed.
+    pub fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+}
+
+impl<T> Clone for Memo<T> {
+    fn clone(&self) -> Self {
+        Memo(OnceLock::new())
+    }
+}
+
+impl<T> std::fmt::Debug for Memo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
     }
 }
 

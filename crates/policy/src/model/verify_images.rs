@@ -48,6 +48,10 @@ pub struct ImageVerification {
     /// used instead of the verifier's default root; set for every entry of the policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_root: Option<String>,
+    /// A digest of this entry as written, kept by the verifier for its verdict-cache keys
+    /// (every admission needs it, and it depends on the entry alone).
+    #[serde(skip)]
+    pub written_digest: super::Memo<[u8; 32]>,
 }
 
 impl ImageVerification {

@@ -23,8 +23,7 @@ pub(super) async fn cache_key(
         h.update(part.as_bytes());
         h.update(b"\0");
     }
-    let written = serde_json::to_vec(entry).map_err(|e| Error::Malformed(e.to_string()))?;
-    h.update(&written);
+    h.update(&written_digest(entry)?);
     let mut secrets = Vec::new();
     for set in entry
         .attestors
@@ -44,6 +43,17 @@ pub(super) async fn cache_key(
         }
     }
     Ok(format!("signet:v1:{}", hex::encode(h.finish())))
+}
+
+/// SHA-256 of `entry` as written, worked out once per loaded entry.
+fn written_digest(entry: &ImageVerification) -> Result<[u8; 32]> {
+    if let Some(d) = entry.written_digest.get() {
+        return Ok(*d);
+    }
+    let written = serde_json::to_vec(entry).map_err(|e| Error::Malformed(e.to_string()))?;
+    let mut d = [0u8; 32];
+    d.copy_from_slice(aws_lc_rs::digest::digest(&SHA256, &written).as_ref());
+    Ok(*entry.written_digest.get_or_init(|| d))
 }
 
 /// Every named key of `set`, nested sets included.

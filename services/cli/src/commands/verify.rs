@@ -134,6 +134,7 @@ fn key_entry(
         use_cache: false,
         image_registry_credentials: None,
         trust_root: None,
+        written_digest: Default::default(),
     }
 }
 

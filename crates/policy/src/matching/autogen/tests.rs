@@ -288,3 +288,21 @@ fn every_controller_kind_matches_its_rule() {
     }
     assert_eq!(controllers(&p).expect("autogen applies").len(), 7);
 }
+
+#[test]
+fn generated_rules_are_kept_and_a_modified_clone_works_them_out_again() {
+    let p = policy(None, &[("check", pods(json!({})), None)]);
+    let first = summary(&p);
+    assert_eq!(
+        first,
+        summary(&p),
+        "the kept rules differ from the first ones"
+    );
+    assert!(first.iter().any(|(name, _)| name == "autogen-check"));
+    let mut changed = p.clone();
+    changed
+        .annotations
+        .insert(AUTOGEN_ANNOTATION.to_owned(), "none".to_owned());
+    let names: Vec<String> = summary(&changed).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["check"]);
+}

@@ -116,3 +116,26 @@ fn images_come_from_the_new_object_only() {
     let scale = json!({"kind": "Scale", "metadata": {"name": "web"}, "spec": {"replicas": 2}});
     assert!(images(&request("UPDATE", DEPLOY, "deployments", "scale", scale)).is_empty());
 }
+
+#[test]
+fn from_value_reads_what_from_json_reads() {
+    let full = json!({
+        "uid": "u",
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "operation": "UPDATE",
+        "namespace": "ns",
+        "object": {"kind": "Pod", "metadata": {"name": "new"}},
+        "oldObject": {"kind": "Pod", "metadata": {"name": "old"}},
+        "options": {"kind": "UpdateOptions"},
+    });
+    let borrowed = AdmissionRequest::from_json(&full).expect("from_json");
+    let owned = AdmissionRequest::from_value(full.clone()).expect("from_value");
+    assert_eq!(owned, borrowed);
+    assert_eq!(owned.old_object, Some(full["oldObject"].clone()));
+    let mut bad = full.clone();
+    bad["oldObject"] = json!("not an object");
+    let err = AdmissionRequest::from_value(bad).expect_err("bad oldObject");
+    assert!(err.to_string().contains("request.oldObject"), "{err}");
+    assert!(AdmissionRequest::from_value(json!([])).is_err());
+}
