@@ -1,6 +1,7 @@
 //! An admission decision: every matching rule's `verifyImages` entries over every image of
 //! the request, then allow or deny, warnings for audits, and the digest patch.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
@@ -55,9 +56,11 @@ impl Verifier {
     /// Decides an admission request under `policies`; `namespace_labels` are the labels of
     /// the request's namespace. Distinct images are verified concurrently, each once per
     /// entry however many containers use it, and their signatures are fetched once.
-    pub async fn review(
+    /// `policies` may be owned or borrowed (`&[Policy]` or `&[&Policy]`), so a caller
+    /// holding shared policies need not copy them per request.
+    pub async fn review<P: Borrow<Policy>>(
         &self,
-        policies: &[Policy],
+        policies: &[P],
         request: &AdmissionRequest,
         namespace_labels: &BTreeMap<String, String>,
     ) -> Result<Decision> {
@@ -84,7 +87,7 @@ impl Verifier {
                 .push(c.pointer.as_str());
         }
         let mut jobs = Vec::new();
-        for policy in policies {
+        for policy in policies.iter().map(Borrow::borrow) {
             for rule in &policy.spec.rules {
                 if !rule_matches(policy, rule, request, namespace_labels) {
                     continue;

@@ -17,6 +17,8 @@ const SECRET_SETTING: &str = "jwt_hmac_key";
 /// How long a positive token check is reused: short enough that a revocation is felt
 /// within the second DESIGN.md allows, long enough to keep the store off the hot path.
 const CHECK_TTL: Duration = Duration::from_secs(1);
+/// Checks kept before stale ones are dropped.
+const MAX_CHECKED: usize = 10_000;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -35,7 +37,18 @@ pub struct Authenticator {
     encoding: EncodingKey,
     decoding: DecodingKey,
     store: Store,
-    checked: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    /// Recent positive checks by token text, so a relay's repeated calls skip the HMAC
+    /// and the store; only tokens whose signature verified get here.
+    checked: Arc<Mutex<HashMap<String, Checked>>>,
+}
+
+/// A positive token check.
+struct Checked {
+    jti: String,
+    principal: Principal,
+    at: Instant,
+    /// `exp` of the claims, unix seconds.
+    exp: Option<i64>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -107,6 +120,9 @@ impl Authenticator {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| unauth("the Authorization header is not a bearer token"))?
             .trim();
+        if let Some(p) = self.cached(token) {
+            return Ok(p);
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.required_spec_claims = HashSet::new();
         validation.leeway = 0;
@@ -116,9 +132,6 @@ impl Authenticator {
                 _ => unauth("invalid token"),
             })?
             .claims;
-        if let Some(p) = self.cached(&claims.jti) {
-            return Ok(p);
-        }
         let record = self
             .store
             .get_token(&claims.jti)
@@ -136,27 +149,41 @@ impl Authenticator {
             role,
             cluster: record.cluster,
         };
-        if let Ok(mut m) = self.checked.lock() {
-            m.insert(claims.jti, (principal.clone(), Instant::now()));
+        let checked = Checked {
+            jti: claims.jti,
+            principal: principal.clone(),
+            at: Instant::now(),
+            exp: claims.exp,
+        };
+        let mut m = self.lock();
+        if m.len() >= MAX_CHECKED {
+            m.retain(|_, c| c.at.elapsed() < CHECK_TTL);
         }
+        m.insert(token.to_owned(), checked);
         Ok(principal)
     }
 
-    fn cached(&self, id: &str) -> Option<Principal> {
-        let m = self.checked.lock().ok()?;
-        let (p, at) = m.get(id)?;
-        (at.elapsed() < CHECK_TTL).then(|| p.clone())
+    /// The principal of a token checked within [`CHECK_TTL`] and not expired since.
+    fn cached(&self, token: &str) -> Option<Principal> {
+        let m = self.lock();
+        let c = m.get(token)?;
+        let live = c.at.elapsed() < CHECK_TTL
+            && c.exp.is_none_or(|exp| exp.saturating_mul(1000) > now_ms());
+        live.then(|| c.principal.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Checked>> {
+        self.checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Forgets cached checks (a token was revoked here or on another replica).
     pub fn forget(&self, id: Option<&str>) {
-        if let Ok(mut m) = self.checked.lock() {
-            match id {
-                Some(id) => {
-                    m.remove(id);
-                }
-                None => m.clear(),
-            }
+        let mut m = self.lock();
+        match id {
+            Some(id) => m.retain(|_, c| c.jti != id),
+            None => m.clear(),
         }
     }
 }

@@ -113,9 +113,8 @@ async fn policies_out(
     s: &AppState,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<Vec<crate::service::PolicySummary>, ApiError> {
-    let names: Vec<String> = s
-        .service
-        .policies_for(labels)
+    let active = s.service.active_policies();
+    let names: Vec<String> = crate::service::Service::policies_for(&active, labels)
         .iter()
         .map(|p| p.policy.qualified_name())
         .collect();

@@ -1,6 +1,7 @@
 //! The service's domain layer, shared by REST and gRPC: policies (with fleet scoping and
 //! live reload), keys, clusters and tokens, admission reviews, reports. No transport here.
 
+mod callers;
 mod clusters;
 mod keys;
 mod policies;
@@ -24,7 +25,7 @@ pub use trust::CredentialsKey;
 
 use crate::auth::Authenticator;
 use crate::error::ApiError;
-use crate::store::{ChangeKind, Store};
+use crate::store::{ChangeKind, DecisionJournal, Store};
 
 /// A loaded policy with what the service adds: its stored version and cluster selector.
 #[derive(Debug, Clone)]
@@ -46,6 +47,10 @@ pub struct Service {
     pub(crate) credentials_key: Option<CredentialsKey>,
     /// The shared verdict tier, when `REDIS_URL` is set.
     pub(crate) redis: Option<Arc<crate::cache::RedisStore>>,
+    /// Decisions are written through one group-committing writer.
+    pub(crate) journal: DecisionJournal,
+    /// Calling clusters' labels and heartbeats.
+    pub(crate) callers: callers::Callers,
     policies: Arc<RwLock<Arc<Vec<ActivePolicy>>>>,
 }
 
@@ -58,6 +63,8 @@ impl Service {
         credentials_key: Option<CredentialsKey>,
     ) -> Result<Self, ApiError> {
         let service = Service {
+            journal: DecisionJournal::start(store.clone()),
+            callers: callers::Callers::default(),
             store,
             auth,
             verifier,
@@ -145,7 +152,11 @@ impl Service {
                                 tracing::warn!(error = %e, "policy reload failed");
                             }
                         }
-                        ChangeKind::Token | ChangeKind::Cluster => service.auth.forget(None),
+                        ChangeKind::Token => service.auth.forget(None),
+                        ChangeKind::Cluster => {
+                            service.auth.forget(None);
+                            service.callers.invalidate();
+                        }
                         ChangeKind::Credential => {
                             if let Err(e) = service.reload_credentials().await {
                                 tracing::warn!(error = %e, "registry credentials reload failed");
@@ -162,6 +173,7 @@ impl Service {
                         let _ = service.reload_policies().await;
                         let _ = service.reload_trust_roots().await;
                         service.auth.forget(None);
+                        service.callers.invalidate();
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }

@@ -176,12 +176,14 @@ impl Service {
         Ok(())
     }
 
-    /// The policies that apply to a cluster with these labels.
-    pub fn policies_for(&self, labels: &BTreeMap<String, String>) -> Vec<ActivePolicy> {
-        self.active_policies()
+    /// The policies of `active` that apply to a cluster with these labels.
+    pub fn policies_for<'a>(
+        active: &'a [ActivePolicy],
+        labels: &BTreeMap<String, String>,
+    ) -> Vec<&'a ActivePolicy> {
+        active
             .iter()
             .filter(|p| p.selector.matches(labels))
-            .cloned()
             .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! decision, and the decisions recorded before the answer leaves.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use signet_policy::matching::AdmissionRequest;
@@ -66,7 +67,7 @@ impl Service {
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        self.store.insert_decisions(&records).await?;
+        self.journal.append(records).await?;
         Ok(())
     }
 
@@ -75,15 +76,19 @@ impl Service {
     async fn cluster_of(
         &self,
         caller: &Principal,
-    ) -> Result<(String, BTreeMap<String, String>), ApiError> {
+    ) -> Result<(String, Arc<BTreeMap<String, String>>), ApiError> {
         match &caller.cluster {
             Some(name) => {
-                let cluster = self.store.get_cluster(name).await?.ok_or_else(|| {
-                    ApiError::Unauthenticated(format!("cluster {name} no longer exists"))
-                })?;
-                Ok((cluster.name, cluster.labels))
+                let labels = self
+                    .callers
+                    .labels(&self.store, name)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Unauthenticated(format!("cluster {name} no longer exists"))
+                    })?;
+                Ok((name.clone(), labels))
             }
-            None => Ok((String::new(), BTreeMap::new())),
+            None => Ok((String::new(), Arc::default())),
         }
     }
 
@@ -99,11 +104,12 @@ impl Service {
         caller.require_cluster()?;
         let value: serde_json::Value = serde_json::from_slice(request_json)
             .map_err(|e| ApiError::bad_request(format!("admission request is not JSON: {e}")))?;
-        let request = AdmissionRequest::from_json(&value)
+        let request = AdmissionRequest::from_value(value)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let (cluster, labels) = self.cluster_of(caller).await?;
-        let applicable = self.policies_for(&labels);
-        let policies: Vec<_> = applicable.iter().map(|a| a.policy.clone()).collect();
+        let active = self.active_policies();
+        let applicable = Service::policies_for(&active, &labels);
+        let policies: Vec<_> = applicable.iter().map(|a| &a.policy).collect();
         let decision = self
             .verifier
             .review(&policies, &request, namespace_labels)
@@ -123,10 +129,7 @@ impl Service {
             self.record(&at, &decision, &versions).await?;
         }
         if caller.cluster.is_some() {
-            let _ = self
-                .store
-                .touch_cluster(&cluster, relay_version, now_ms())
-                .await;
+            self.callers.seen(&self.store, &cluster, relay_version);
         }
         let failure_policy = applicable
             .iter()
@@ -169,12 +172,12 @@ impl Service {
     ) -> Result<Decision, ApiError> {
         caller.require_cluster()?;
         let (cluster, labels) = self.cluster_of(caller).await?;
-        let applicable: Vec<_> = self
-            .policies_for(&labels)
+        let active = self.active_policies();
+        let applicable: Vec<_> = Service::policies_for(&active, &labels)
             .into_iter()
             .filter(|a| only.is_empty() || only.contains(&a.policy.qualified_name()))
             .collect();
-        let policies: Vec<_> = applicable.iter().map(|a| a.policy.clone()).collect();
+        let policies: Vec<_> = applicable.iter().map(|a| &a.policy).collect();
         let request = pod_request(namespace, &[image.to_owned()])?;
         let decision = self
             .verifier

@@ -7,13 +7,15 @@
 //! retries after an unknown outcome (a commit whose answer was lost) does not
 //! duplicate rows.
 
+use std::sync::LazyLock;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Arguments as _, Row};
 
-use super::{check_name, flag, Store, StoreError};
+use super::{check_name, flag, Backend, Store, StoreError};
 
 /// The largest page [`Store::query_decisions`] returns.
 pub const MAX_PAGE: u32 = 1000;
@@ -22,9 +24,8 @@ pub const MAX_PAGE: u32 = 1000;
 const RESULTS: [&str; 4] = ["pass", "fail", "skip", "error"];
 /// Failure actions a decision may have been taken under.
 const ACTIONS: [&str; 2] = ["enforce", "audit"];
-/// Rows per INSERT statement: 16 parameters each stays far below both engines'
-/// parameter limits (SQLite 32766, PostgreSQL 65535).
-const INSERT_CHUNK: usize = 200;
+/// Rows per PostgreSQL INSERT: bounds the size of one bound JSON value.
+const INSERT_CHUNK: usize = 1000;
 
 /// One decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,7 +225,7 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     Ok((time.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-fn check_decision(d: &DecisionRecord) -> Result<(), StoreError> {
+pub(super) fn check_decision(d: &DecisionRecord) -> Result<(), StoreError> {
     check_name("decision id", &d.id)?;
     if !RESULTS.contains(&d.result.as_str()) {
         return Err(StoreError::Invalid(format!(
@@ -241,8 +242,26 @@ fn check_decision(d: &DecisionRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING` for `rows` rows.
-fn insert_sql(rows: usize) -> String {
+/// PostgreSQL inserts every row of a JSON array (`$1`, text) with one statement that
+/// never changes: prepared once per connection, one bound value per batch.
+const INSERT_POSTGRES: &str = concat!(
+    "INSERT INTO decisions (",
+    columns!(),
+    ") SELECT ",
+    columns!(),
+    " FROM json_populate_recordset(NULL::decisions, $1::json) ON CONFLICT (id) DO NOTHING"
+);
+
+/// SQLite re-parses JSON text for every field it reads from it, so it gets multi-row
+/// `VALUES` statements instead, in these sizes only: a batch is cut into them, and each
+/// size is prepared once per connection.
+const SQLITE_ROWS: [usize; 4] = [64, 16, 4, 1];
+
+/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING`, one per
+/// [`SQLITE_ROWS`] size.
+static INSERT_SQLITE: LazyLock<[String; 4]> = LazyLock::new(|| SQLITE_ROWS.map(values_sql));
+
+fn values_sql(rows: usize) -> String {
     const COLS: usize = 16;
     let mut sql = String::from(concat!("INSERT INTO decisions (", columns!(), ") VALUES "));
     for r in 0..rows {
@@ -262,6 +281,64 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// `ds` cut into runs of [`SQLITE_ROWS`] sizes, largest first, each with its statement.
+fn sqlite_runs(mut ds: &[DecisionRecord]) -> Vec<(&'static str, &[DecisionRecord])> {
+    let mut runs = Vec::new();
+    for (size, sql) in SQLITE_ROWS.iter().zip(INSERT_SQLITE.iter()) {
+        while ds.len() >= *size {
+            let (run, rest) = ds.split_at(*size);
+            runs.push((sql.as_str(), run));
+            ds = rest;
+        }
+    }
+    runs
+}
+
+/// A decision as [`INSERT_POSTGRES`] reads it: keys are the column names, booleans are
+/// 0/1 as stored.
+#[derive(Serialize)]
+struct InsertRow<'a> {
+    id: &'a str,
+    time: i64,
+    cluster: &'a str,
+    namespace: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    operation: &'a str,
+    image: &'a str,
+    digest: Option<&'a str>,
+    policy: &'a str,
+    policy_version: i64,
+    rule: &'a str,
+    result: &'a str,
+    action: &'a str,
+    message: &'a str,
+    dry_run: i64,
+}
+
+impl<'a> From<&'a DecisionRecord> for InsertRow<'a> {
+    fn from(d: &'a DecisionRecord) -> Self {
+        InsertRow {
+            id: &d.id,
+            time: d.time,
+            cluster: &d.cluster,
+            namespace: &d.namespace,
+            kind: &d.kind,
+            name: &d.name,
+            operation: &d.operation,
+            image: &d.image,
+            digest: d.digest.as_deref(),
+            policy: &d.policy,
+            policy_version: d.policy_version,
+            rule: &d.rule,
+            result: &d.result,
+            action: &d.action,
+            message: &d.message,
+            dry_run: i64::from(d.dry_run),
+        }
+    }
+}
+
 impl Store {
     /// Records `ds` in one transaction and returns once it is committed. Rows
     /// whose id is already stored are skipped, so a retry is harmless. Nothing
@@ -274,29 +351,43 @@ impl Store {
             check_decision(d)?;
         }
         let mut tx = self.begin_write().await?;
-        for chunk in ds.chunks(INSERT_CHUNK) {
-            let sql = insert_sql(chunk.len());
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for d in chunk {
-                q = q
-                    .bind(d.id.clone())
-                    .bind(d.time)
-                    .bind(d.cluster.clone())
-                    .bind(d.namespace.clone())
-                    .bind(d.kind.clone())
-                    .bind(d.name.clone())
-                    .bind(d.operation.clone())
-                    .bind(d.image.clone())
-                    .bind(d.digest.clone())
-                    .bind(d.policy.clone())
-                    .bind(d.policy_version)
-                    .bind(d.rule.clone())
-                    .bind(d.result.clone())
-                    .bind(d.action.clone())
-                    .bind(d.message.clone())
-                    .bind(i64::from(d.dry_run));
+        match self.inner.backend {
+            Backend::Postgres => {
+                for chunk in ds.chunks(INSERT_CHUNK) {
+                    let rows: Vec<InsertRow<'_>> = chunk.iter().map(InsertRow::from).collect();
+                    let json = serde_json::to_string(&rows)
+                        .map_err(|e| StoreError::Internal(format!("encoding decisions: {e}")))?;
+                    sqlx::query(INSERT_POSTGRES)
+                        .bind(json)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
-            q.execute(&mut *tx).await?;
+            Backend::Sqlite => {
+                for (sql, run) in sqlite_runs(ds) {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for d in run {
+                        q = q
+                            .bind(d.id.clone())
+                            .bind(d.time)
+                            .bind(d.cluster.clone())
+                            .bind(d.namespace.clone())
+                            .bind(d.kind.clone())
+                            .bind(d.name.clone())
+                            .bind(d.operation.clone())
+                            .bind(d.image.clone())
+                            .bind(d.digest.clone())
+                            .bind(d.policy.clone())
+                            .bind(d.policy_version)
+                            .bind(d.rule.clone())
+                            .bind(d.result.clone())
+                            .bind(d.action.clone())
+                            .bind(d.message.clone())
+                            .bind(i64::from(d.dry_run));
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -403,9 +494,38 @@ mod tests {
 
     #[test]
     fn insert_placeholders_run_in_order() {
-        let sql = insert_sql(2);
+        let sql = values_sql(2);
         assert!(sql.contains("($1, $2,"));
         assert!(sql.contains("$16), ($17,"));
         assert!(sql.ends_with("$32) ON CONFLICT (id) DO NOTHING"));
+    }
+
+    #[test]
+    fn sqlite_batches_are_cut_into_prepared_sizes() {
+        let row = DecisionRecord {
+            id: "d".into(),
+            time: 1,
+            cluster: String::new(),
+            namespace: String::new(),
+            kind: String::new(),
+            name: String::new(),
+            operation: String::new(),
+            image: String::new(),
+            digest: None,
+            policy: String::new(),
+            policy_version: 0,
+            rule: String::new(),
+            result: "pass".into(),
+            action: "enforce".into(),
+            message: String::new(),
+            dry_run: false,
+        };
+        let rows = vec![row; 64 + 2 * 16 + 3];
+        let sizes: Vec<usize> = sqlite_runs(&rows).iter().map(|(_, r)| r.len()).collect();
+        assert_eq!(sizes, [64, 16, 16, 1, 1, 1]);
+        for (sql, run) in sqlite_runs(&rows) {
+            assert!(sql.contains(&format!("${})", run.len() * 16)), "{sql}");
+            assert!(!sql.contains(&format!("${}", run.len() * 16 + 1)));
+        }
     }
 }
