@@ -148,7 +148,9 @@ async fn latencies(
 }
 
 async fn serve_noop() -> SocketAddr {
-    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind")
+        .with_nodelay(Some(true));
     let addr = incoming.local_addr().expect("addr");
     tokio::spawn(
         tonic::transport::Server::builder()
@@ -159,7 +161,9 @@ async fn serve_noop() -> SocketAddr {
 }
 
 async fn serve_verifier(service: Service) -> SocketAddr {
-    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind")
+        .with_nodelay(Some(true));
     let addr = incoming.local_addr().expect("addr");
     tokio::spawn(signet_verifier::grpc::serve_incoming(
         service,
