@@ -246,6 +246,10 @@ pub struct VerifyArgs {
     /// Trust root (trusted_root.json) instead of the embedded Sigstore public-good root.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+    /// With --policy: a trust root that policies name in their `signet.dev/trust-root`
+    /// annotation, NAME=FILE (a trusted_root.json); repeatable.
+    #[arg(long = "trust-root", value_name = "NAME=FILE")]
+    pub trust_roots: Vec<String>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "table")]
     pub output: Output,

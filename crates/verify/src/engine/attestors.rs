@@ -173,13 +173,13 @@ async fn key_groups(ctx: &Ctx<'_>, keys: &KeysAttestor) -> Result<Vec<Vec<Verifi
     match &keys.source {
         KeySource::PublicKeys(pems) => pems
             .iter()
-            .map(|k| VerificationKey::from_public_key(k).map(|v| vec![v]))
+            .map(|k| ctx.verifier.parsed_keys.get(k).map(|v| vec![v]))
             .collect(),
         KeySource::Secret(reference) => {
             let resolved = ctx.verifier.keys.resolve(reference).await?;
             let group = resolved
                 .iter()
-                .map(VerificationKey::from_public_key)
+                .map(|k| ctx.verifier.parsed_keys.get(k))
                 .collect::<Result<Vec<_>>>()?;
             Ok(vec![group])
         }

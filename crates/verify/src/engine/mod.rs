@@ -10,6 +10,7 @@ mod entry;
 pub mod fetch;
 mod identity;
 pub mod keys;
+mod parsed_keys;
 mod roots;
 mod signatures;
 mod tlog;
@@ -20,7 +21,6 @@ use std::sync::Arc;
 use signet_policy::image::ImageRef;
 use signet_policy::{ImageVerification, Rekor};
 
-use crate::crypto::VerificationKey;
 use crate::registry::RegistryClient;
 use crate::trust::{TransparencyLog, TrustRoot};
 use crate::{Error, Result};
@@ -41,6 +41,8 @@ pub struct Verifier {
     pub(crate) stats: Arc<crate::cache::CacheStats>,
     /// Named trust roots policies may select ([`Verifier::set_trust_roots`]).
     pub(crate) named: Arc<roots::NamedRoots>,
+    /// Policy keys parsed for checking, by their material.
+    pub(crate) parsed_keys: Arc<parsed_keys::ParsedKeys>,
 }
 
 impl Verifier {
@@ -54,6 +56,7 @@ impl Verifier {
             cache: None,
             stats: Arc::default(),
             named: Arc::default(),
+            parsed_keys: Arc::default(),
         }
     }
 
@@ -129,7 +132,7 @@ impl Ctx<'_> {
     pub(crate) fn tlogs(&self, rekor: Option<&Rekor>) -> Result<Cow<'_, [TransparencyLog]>> {
         match rekor.and_then(|r| r.pubkey.as_ref().map(|k| (r, k))) {
             Some((r, pem)) => {
-                let key = VerificationKey::from_public_key(pem)?;
+                let key = self.verifier.parsed_keys.get(pem)?;
                 Ok(Cow::Owned(TrustRoot::with_rekor_key(key, &r.url).tlogs))
             }
             None => Ok(Cow::Borrowed(&self.trust.tlogs)),

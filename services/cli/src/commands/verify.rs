@@ -13,7 +13,7 @@ use signet_policy::{
     Attestor, AttestorKind, AttestorSet, ImageVerification, KeySource, KeysAttestor, Rekor,
     SignatureAlgorithm, VerificationType,
 };
-use signet_verify::trust::TrustRoot;
+use signet_verify::trust::{TrustRoot, TrustRoots};
 use signet_verify::{ArtifactCache, StaticKeys, Verdict, VerdictResult, Verifier};
 
 use super::progress::Progress;
@@ -36,6 +36,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None => TrustRoot::public_good()?,
     };
     let verifier = Verifier::new(registry, Arc::new(secrets(&args.secrets)?), trust);
+    verifier.set_trust_roots(&named_roots(&args.trust_roots)?);
     let _progress = Progress::start(format!("verifying {} image(s)", images.len()));
     let (allowed, verdicts) = match &args.key {
         Some(key) => {
@@ -176,6 +177,24 @@ fn secrets(specs: &[String]) -> anyhow::Result<StaticKeys> {
         keys.insert(ns, name, parsed);
     }
     Ok(keys)
+}
+
+/// `--trust-root NAME=FILE`: the roots policies may name.
+fn named_roots(specs: &[String]) -> anyhow::Result<TrustRoots> {
+    let mut roots = TrustRoots::new()?;
+    for spec in specs {
+        let Some((name, file)) = spec
+            .split_once('=')
+            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+        else {
+            anyhow::bail!("--trust-root {spec:?} is not NAME=FILE");
+        };
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+        let root = TrustRoot::from_trusted_root_json(&bytes)
+            .with_context(|| format!("{file}: not a trusted_root.json"))?;
+        roots.insert(name, root);
+    }
+    Ok(roots)
 }
 
 fn print(output: Output, allowed: bool, verdicts: &[Verdict]) -> anyhow::Result<()> {
