@@ -70,7 +70,6 @@ impl Attestations<'_> {
     /// The leaf's outcome from what the layers amounted to: the conditions over the
     /// statements found, or the last reason worth telling.
     fn decide(&self, found: Vec<Found>, mut last: String) -> Leaf {
-        let wanted = &self.attestation.predicate_type;
         let mut statements = Vec::new();
         for f in found {
             match f {
@@ -83,20 +82,28 @@ impl Attestations<'_> {
         if statements.is_empty() {
             return Leaf::Failed(last);
         }
-        // Every statement of the type must satisfy the conditions, as in Kyverno. A
-        // condition that cannot be evaluated (a missing field, say) fails the attestation,
-        // as in Kyverno; it is not an error of Signet's.
-        for statement in &statements {
-            match evaluate_blocks(&self.attestation.conditions, &statement.predicate) {
-                Ok(Outcome::Pass) => {}
-                Ok(Outcome::Fail { message }) => {
-                    return Leaf::Failed(format!("attestation {wanted}: {message}"))
-                }
-                Err(e) => return Leaf::Failed(format!("attestation {wanted}: {e}")),
-            }
-        }
-        Leaf::Verified
+        conditions_hold(self.attestation, statements.iter().map(|s| &s.predicate))
     }
+}
+
+/// Every statement of the type must satisfy the attestation's conditions, as in Kyverno. A
+/// condition that cannot be evaluated (a missing field, say) fails the attestation, as in
+/// Kyverno; it is not an error of Signet's.
+pub(super) fn conditions_hold<'p>(
+    attestation: &Attestation,
+    predicates: impl IntoIterator<Item = &'p serde_json::Value>,
+) -> Leaf {
+    let wanted = &attestation.predicate_type;
+    for predicate in predicates {
+        match evaluate_blocks(&attestation.conditions, predicate) {
+            Ok(Outcome::Pass) => {}
+            Ok(Outcome::Fail { message }) => {
+                return Leaf::Failed(format!("attestation {wanted}: {message}"))
+            }
+            Err(e) => return Leaf::Failed(format!("attestation {wanted}: {e}")),
+        }
+    }
+    Leaf::Verified
 }
 
 impl LeafCheck for Attestations<'_> {

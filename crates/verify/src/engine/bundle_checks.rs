@@ -15,7 +15,6 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use signet_policy::conditions::{evaluate_blocks, Outcome};
 use signet_policy::{Attestation, CtLog, Rekor};
 
 use super::attestors::{CertLeaf, CertPolicy, KeyLeaf, Leaf, LeafCheck};
@@ -163,16 +162,7 @@ fn conditions(ctx: &Ctx<'_>, attestation: &Attestation, verified: &[Verified]) -
             ctx.digest
         ));
     }
-    for s in &statements {
-        match evaluate_blocks(&attestation.conditions, &s.predicate) {
-            Ok(Outcome::Pass) => {}
-            Ok(Outcome::Fail { message }) => {
-                return Leaf::Failed(format!("attestation {wanted}: {message}"))
-            }
-            Err(e) => return Leaf::Failed(format!("attestation {wanted}: {e}")),
-        }
-    }
-    Leaf::Verified
+    super::attestations::conditions_hold(attestation, statements.iter().map(|s| &s.predicate))
 }
 
 impl LeafCheck for BundleChecks<'_> {
