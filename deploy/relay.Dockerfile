@@ -3,7 +3,8 @@
 FROM rust:1.85-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p signet-relay --bin signet-relay \
+# `kube`: namespace labels from a watch on Namespaces (the manifest grants list/watch).
+RUN cargo build --release --locked -p signet-relay --bin signet-relay --features kube \
     && install -D -m 0755 target/release/signet-relay /out/signet-relay
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime

@@ -28,11 +28,17 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo clippy: the relay with the kube feature (namespace watch, used in clusters)"
+cargo clippy -p signet-relay --features kube --all-targets --locked -- -D warnings
+
 step "cargo build --workspace --bins (the end-to-end suite runs the real binaries)"
 cargo build --workspace --bins --locked
 
 step "cargo test"
 cargo test --workspace --locked --no-fail-fast
+
+step "cargo test: the relay's namespace watch (feature kube)"
+cargo test -p signet-relay --features kube --locked --lib
 
 step "policy crate stays free of runtimes, transports, databases and signature crates"
 if cargo tree -p signet-policy -e normal --prefix none | grep -E '^(tokio|axum|tonic|sqlx|redis|sigstore|hyper|reqwest|ring|aws-lc-rs) ' ; then

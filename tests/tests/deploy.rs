@@ -562,6 +562,13 @@ fn dockerfiles_are_multi_stage_pinned_and_non_root() {
         let ignore = read(&root().join("deploy").join(format!("{file}.dockerignore")));
         assert!(ignore.lines().any(|l| l.trim() == "target"));
     }
+    // Inside a cluster the relay learns namespace labels from its watch, which the
+    // manifest's RBAC allows: the image must be built with it.
+    let relay = read(&root().join("deploy/relay.Dockerfile"));
+    assert!(
+        relay.contains("--bin signet-relay --features kube"),
+        "relay.Dockerfile: build with the `kube` feature"
+    );
     // The package names exist in the workspace.
     for (dir, package) in [
         ("services/verifier", "signet-verifier"),

@@ -42,6 +42,12 @@ impl NamespaceLabels {
         map.insert(namespace.to_string(), labels);
     }
 
+    /// Replaces every namespace's labels at once (after a full listing).
+    pub fn replace_all(&self, all: HashMap<String, BTreeMap<String, String>>) {
+        let mut map = self.by_namespace.write().unwrap_or_else(|e| e.into_inner());
+        *map = all;
+    }
+
     /// Forgets `namespace`.
     pub fn remove(&self, namespace: &str) {
         let mut map = self.by_namespace.write().unwrap_or_else(|e| e.into_inner());
