@@ -964,7 +964,7 @@ async fn decisions_filters(ctx: Ctx) {
 async fn decisions_pagination(ctx: Ctx) {
     let store = ctx.open().await;
     // Many rows share a timestamp, so the id must break ties; inserted in several
-    // calls, each larger than one INSERT statement's chunk.
+    // calls, each larger than one INSERT statement holds on either backend.
     let base = 1_700_000_000_000;
     let mut all = Vec::new();
     for i in 0..2_345i64 {
@@ -972,7 +972,7 @@ async fn decisions_pagination(ctx: Ctx) {
         d.cluster = if i % 3 == 0 { "a" } else { "b" }.to_string();
         all.push(d);
     }
-    for chunk in all.chunks(800) {
+    for chunk in all.chunks(1_200) {
         store.insert_decisions(chunk).await.expect("insert");
     }
 

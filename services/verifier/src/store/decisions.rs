@@ -253,13 +253,14 @@ const INSERT_POSTGRES: &str = concat!(
 );
 
 /// SQLite re-parses JSON text for every field it reads from it, so it gets multi-row
-/// `VALUES` statements instead, in these sizes only: a batch is cut into them, and each
-/// size is prepared once per connection.
-const SQLITE_ROWS: [usize; 4] = [64, 16, 4, 1];
+/// `VALUES` statements instead, of up to this many rows: one statement per size, each
+/// prepared once per connection (sqlx keeps 100 per connection).
+const SQLITE_MAX_ROWS: usize = 64;
 
-/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING`, one per
-/// [`SQLITE_ROWS`] size.
-static INSERT_SQLITE: LazyLock<[String; 4]> = LazyLock::new(|| SQLITE_ROWS.map(values_sql));
+/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING` for 1 ..=
+/// [`SQLITE_MAX_ROWS`] rows (index: rows - 1).
+static INSERT_SQLITE: LazyLock<Vec<String>> =
+    LazyLock::new(|| (1..=SQLITE_MAX_ROWS).map(values_sql).collect());
 
 fn values_sql(rows: usize) -> String {
     const COLS: usize = 16;
@@ -281,17 +282,41 @@ fn values_sql(rows: usize) -> String {
     sql
 }
 
-/// `ds` cut into runs of [`SQLITE_ROWS`] sizes, largest first, each with its statement.
-fn sqlite_runs(mut ds: &[DecisionRecord]) -> Vec<(&'static str, &[DecisionRecord])> {
-    let mut runs = Vec::new();
-    for (size, sql) in SQLITE_ROWS.iter().zip(INSERT_SQLITE.iter()) {
-        while ds.len() >= *size {
-            let (run, rest) = ds.split_at(*size);
-            runs.push((sql.as_str(), run));
-            ds = rest;
-        }
+/// One INSERT of `rows` decisions, ready to execute.
+fn insert(
+    backend: Backend,
+    rows: &[DecisionRecord],
+) -> Result<sqlx::query::Query<'static, sqlx::Any, AnyArguments>, StoreError> {
+    if backend == Backend::Postgres {
+        let json: Vec<InsertRow<'_>> = rows.iter().map(InsertRow::from).collect();
+        let json = serde_json::to_string(&json)
+            .map_err(|e| StoreError::Internal(format!("encoding decisions: {e}")))?;
+        return Ok(sqlx::query(INSERT_POSTGRES).bind(json));
     }
-    runs
+    let sql = INSERT_SQLITE
+        .get(rows.len().wrapping_sub(1))
+        .ok_or_else(|| StoreError::Internal(format!("{} rows in one INSERT", rows.len())))?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+    for d in rows {
+        q = q
+            .bind(d.id.clone())
+            .bind(d.time)
+            .bind(d.cluster.clone())
+            .bind(d.namespace.clone())
+            .bind(d.kind.clone())
+            .bind(d.name.clone())
+            .bind(d.operation.clone())
+            .bind(d.image.clone())
+            .bind(d.digest.clone())
+            .bind(d.policy.clone())
+            .bind(d.policy_version)
+            .bind(d.rule.clone())
+            .bind(d.result.clone())
+            .bind(d.action.clone())
+            .bind(d.message.clone())
+            .bind(i64::from(d.dry_run));
+    }
+    Ok(q)
 }
 
 /// A decision as [`INSERT_POSTGRES`] reads it: keys are the column names, booleans are
@@ -350,44 +375,20 @@ impl Store {
         for d in ds {
             check_decision(d)?;
         }
+        let backend = self.inner.backend;
+        let per_statement = match backend {
+            Backend::Postgres => INSERT_CHUNK,
+            Backend::Sqlite => SQLITE_MAX_ROWS,
+        };
+        // One statement is atomic by itself: a batch that fits in one (every batch of the
+        // journal under ordinary load) costs one round trip to the database, not three.
+        if ds.len() <= per_statement {
+            insert(backend, ds)?.execute(self.pool()).await?;
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        match self.inner.backend {
-            Backend::Postgres => {
-                for chunk in ds.chunks(INSERT_CHUNK) {
-                    let rows: Vec<InsertRow<'_>> = chunk.iter().map(InsertRow::from).collect();
-                    let json = serde_json::to_string(&rows)
-                        .map_err(|e| StoreError::Internal(format!("encoding decisions: {e}")))?;
-                    sqlx::query(INSERT_POSTGRES)
-                        .bind(json)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            Backend::Sqlite => {
-                for (sql, run) in sqlite_runs(ds) {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for d in run {
-                        q = q
-                            .bind(d.id.clone())
-                            .bind(d.time)
-                            .bind(d.cluster.clone())
-                            .bind(d.namespace.clone())
-                            .bind(d.kind.clone())
-                            .bind(d.name.clone())
-                            .bind(d.operation.clone())
-                            .bind(d.image.clone())
-                            .bind(d.digest.clone())
-                            .bind(d.policy.clone())
-                            .bind(d.policy_version)
-                            .bind(d.rule.clone())
-                            .bind(d.result.clone())
-                            .bind(d.action.clone())
-                            .bind(d.message.clone())
-                            .bind(i64::from(d.dry_run));
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
+        for chunk in ds.chunks(per_statement) {
+            insert(backend, chunk)?.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -501,31 +502,12 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_batches_are_cut_into_prepared_sizes() {
-        let row = DecisionRecord {
-            id: "d".into(),
-            time: 1,
-            cluster: String::new(),
-            namespace: String::new(),
-            kind: String::new(),
-            name: String::new(),
-            operation: String::new(),
-            image: String::new(),
-            digest: None,
-            policy: String::new(),
-            policy_version: 0,
-            rule: String::new(),
-            result: "pass".into(),
-            action: "enforce".into(),
-            message: String::new(),
-            dry_run: false,
-        };
-        let rows = vec![row; 64 + 2 * 16 + 3];
-        let sizes: Vec<usize> = sqlite_runs(&rows).iter().map(|(_, r)| r.len()).collect();
-        assert_eq!(sizes, [64, 16, 16, 1, 1, 1]);
-        for (sql, run) in sqlite_runs(&rows) {
-            assert!(sql.contains(&format!("${})", run.len() * 16)), "{sql}");
-            assert!(!sql.contains(&format!("${}", run.len() * 16 + 1)));
+    fn every_sqlite_statement_size_binds_its_rows_exactly() {
+        for (i, sql) in INSERT_SQLITE.iter().enumerate() {
+            let params = (i + 1) * 16;
+            assert!(sql.ends_with(&format!("${params}) ON CONFLICT (id) DO NOTHING")));
+            assert!(!sql.contains(&format!("${}", params + 1)), "{sql}");
         }
+        assert_eq!(INSERT_SQLITE.len(), SQLITE_MAX_ROWS);
     }
 }
