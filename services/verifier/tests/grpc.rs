@@ -619,6 +619,21 @@ async fn a_cluster_selector_scopes_a_policy_to_matching_clusters() {
         "no policy applies to env=dev"
     );
     assert_eq!(response.timeout_seconds, 0);
+
+    // Relabelled to env=prod, the cluster's very next Review is under the policy.
+    let labels = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
+    h.service
+        .set_cluster_labels("dev-1", &labels)
+        .await
+        .expect("relabel");
+    let response = review(
+        &mut client,
+        Some(&dev),
+        pod_request("u3", "team", &[&unsigned], false),
+    )
+    .await
+    .expect("review after relabelling");
+    assert!(!response.allowed, "the policy applies to env=prod now");
     h.stop().await;
 }
 

@@ -131,7 +131,7 @@ pub async fn set_labels(
     Json(labels): Json<BTreeMap<String, String>>,
 ) -> Result<Out<ClusterOut>, ApiError> {
     c.require_admin()?;
-    s.service.store().set_cluster_labels(&name, &labels).await?;
+    s.service.set_cluster_labels(&name, &labels).await?;
     Ok(Out(one(&s, &name).await?.into()))
 }
 

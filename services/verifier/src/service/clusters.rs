@@ -144,12 +144,25 @@ impl Service {
         Ok(Some(token))
     }
 
+    /// Replaces a cluster's labels; this replica's next Review already sees them
+    /// (others when the change is announced to them).
+    pub async fn set_cluster_labels(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), ApiError> {
+        self.store.set_cluster_labels(name, labels).await?;
+        self.callers.invalidate();
+        Ok(())
+    }
+
     /// Deletes a cluster; its tokens stop working.
     pub async fn delete_cluster(&self, name: &str) -> Result<(), ApiError> {
         if !self.store.delete_cluster(name).await? {
             return Err(ApiError::NotFound(format!("cluster {name}")));
         }
         self.auth.forget(None);
+        self.callers.invalidate();
         Ok(())
     }
 }
