@@ -25,3 +25,19 @@ pub fn workspace_root() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     root.canonicalize().unwrap_or(root)
 }
+
+/// `text` with every line indented by `spaces` and ended by a newline: a PEM key or
+/// certificate ready to sit in a YAML block scalar (`publicKeys: |-`) of a test policy.
+pub fn indent(text: &str, spaces: usize) -> String {
+    let pad = " ".repeat(spaces);
+    text.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indent_pads_every_line_and_ends_each() {
+        assert_eq!(super::indent("a\nb", 2), "  a\n  b\n");
+        assert_eq!(super::indent("", 4), "");
+    }
+}

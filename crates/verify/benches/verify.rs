@@ -56,10 +56,7 @@ async fn run() {
         .await
         .expect("sign");
     let pem = key.public_key_pem().expect("pem");
-    let indented: String = pem
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
+    let indented = signet_testkit::indent(&pem, 22);
     let policy = load_policies(&format!(
         "apiVersion: kyverno.io/v1
 kind: ClusterPolicy

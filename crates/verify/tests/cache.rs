@@ -78,10 +78,7 @@ impl Setup {
         let source = if secret {
             "secret: {name: k, namespace: ns}".to_owned()
         } else {
-            let indented: String = pem
-                .lines()
-                .map(|l| format!("                      {l}\n"))
-                .collect();
+            let indented = signet_testkit::indent(&pem, 22);
             format!("publicKeys: |-\n{indented}")
         };
         let doc = format!(

@@ -310,12 +310,7 @@ fn pod_review(image: &str) -> Value {
 }
 
 fn policy(key: &SigningKey, host: &str) -> String {
-    let pem: String = key
-        .public_key_pem()
-        .expect("pem")
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
+    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
     format!(
         "apiVersion: kyverno.io/v1
 kind: ClusterPolicy

@@ -180,12 +180,7 @@ async fn connect(addr: SocketAddr) -> VerifierClient<Channel> {
 }
 
 fn policy(key: &SigningKey, host: &str) -> String {
-    let pem: String = key
-        .public_key_pem()
-        .expect("pem")
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
+    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
     format!(
         "apiVersion: kyverno.io/v1
 kind: ClusterPolicy

@@ -63,12 +63,7 @@ async fn stored_credentials_open_a_private_registry() {
         .register_cluster("c1", &BTreeMap::new())
         .await
         .expect("cluster");
-    let pem: String = key
-        .public_key_pem()
-        .expect("pem")
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
+    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
     service
         .apply_policy(&format!(
             "apiVersion: kyverno.io/v1

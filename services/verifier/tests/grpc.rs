@@ -136,11 +136,7 @@ impl Harness {
     /// A ClusterPolicy requiring the harness's key on every image of this registry;
     /// `action` is its validationFailureAction.
     fn policy(&self, name: &str, action: &str, spec_extra: &str, annotations: &str) -> String {
-        let pem = self.signer.public_key_pem().expect("public key");
-        let pem: String = pem
-            .lines()
-            .map(|l| format!("                      {l}\n"))
-            .collect();
+        let pem = signet_testkit::indent(&self.signer.public_key_pem().expect("public key"), 22);
         format!(
             "apiVersion: kyverno.io/v1
 kind: ClusterPolicy

@@ -110,12 +110,7 @@ async fn replica(redis: &str, dir: &tempfile::TempDir) -> (Service, String) {
 }
 
 fn entry(key: &SigningKey, extra: &str) -> ImageVerification {
-    let pem: String = key
-        .public_key_pem()
-        .expect("pem")
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
+    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
     let doc = format!(
         "apiVersion: kyverno.io/v1
 kind: ClusterPolicy
