@@ -63,6 +63,9 @@ pub async fn build_service_cached(
     })
 }
 
+/// How long shutdown waits for queued decisions to reach the store.
+const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Runs the verifier as configured.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = Store::open(config.database_url.as_deref(), &config.data_dir)
@@ -97,8 +100,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(http = %config.http_addr, grpc = %config.grpc_addr, "signet-verifier listening");
     let app = router(state, config.max_body_bytes);
     let http = axum::serve(http, app).with_graceful_shutdown(shutdown_signal());
-    let grpc = crate::grpc::serve(service, config.grpc_addr, shutdown_signal());
+    let grpc = crate::grpc::serve(service.clone(), config.grpc_addr, shutdown_signal());
     let (h, g) = tokio::join!(http, grpc);
+    // Everything answered is stored before the process ends.
+    let backlog = service.journal().backlog();
+    if !service.flush_decisions(SHUTDOWN_FLUSH).await {
+        tracing::error!(
+            backlog = service.journal().backlog(),
+            "stopping with decisions not stored: the store did not accept them in time"
+        );
+    } else if backlog > 0 {
+        tracing::info!(decisions = backlog, "queued decisions stored");
+    }
     h.context("HTTP server")?;
     g.context("gRPC server")?;
     tracing::info!("stopped");

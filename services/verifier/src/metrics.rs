@@ -13,6 +13,8 @@ use prometheus_client::registry::Registry;
 use signet_verify::cache::CacheStats;
 use signet_verify::Decision;
 
+use crate::store::DecisionJournal;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
@@ -39,6 +41,12 @@ pub struct Metrics {
     verifications: Counter,
     /// 1 when Redis answers, 0 when it does not; absent without Redis.
     redis_up: Gauge,
+    /// Decisions answered and not yet committed to the store.
+    decisions_backlog: Gauge,
+    /// Decisions the store refused for good.
+    decisions_dropped: Counter,
+    /// 1 while decisions cannot be committed (the store is unavailable).
+    decisions_failing: Gauge,
 }
 
 impl Default for Metrics {
@@ -83,6 +91,24 @@ impl Default for Metrics {
             "1 when the shared verdict cache (Redis) answers, else 0",
             redis_up.clone(),
         );
+        let decisions_backlog = Gauge::default();
+        registry.register(
+            "decisions_backlog",
+            "Decisions answered and not yet committed to the store",
+            decisions_backlog.clone(),
+        );
+        let decisions_dropped = Counter::default();
+        registry.register(
+            "decisions_dropped",
+            "Decisions the store refused for good (each is logged)",
+            decisions_dropped.clone(),
+        );
+        let decisions_failing = Gauge::default();
+        registry.register(
+            "decisions_store_failing",
+            "1 while decisions cannot be committed because the store is unavailable",
+            decisions_failing.clone(),
+        );
         Metrics {
             registry: Arc::new(Mutex::new(registry)),
             requests,
@@ -92,6 +118,9 @@ impl Default for Metrics {
             cache_l2_hits,
             verifications,
             redis_up,
+            decisions_backlog,
+            decisions_dropped,
+            decisions_failing,
         }
     }
 }
@@ -129,6 +158,17 @@ impl Metrics {
         catch_up(&self.cache_l2_hits, &stats.l2_hits);
         catch_up(&self.verifications, &stats.verifications);
         self.redis_up.set(i64::from(redis_up.unwrap_or(false)));
+    }
+
+    /// Copies the decision writer's state into the metrics.
+    pub fn sync_journal(&self, journal: &DecisionJournal) {
+        self.decisions_backlog
+            .set(i64::try_from(journal.backlog()).unwrap_or(i64::MAX));
+        let dropped = journal.dropped();
+        self.decisions_dropped
+            .inc_by(dropped.saturating_sub(self.decisions_dropped.get()));
+        self.decisions_failing
+            .set(i64::from(journal.failure().is_some()));
     }
 
     /// The text exposition format.

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use signet_verifier::store::{
-    now_ms, Backend, Change, ChangeKind, DecisionFilter, DecisionRecord, NewPolicy, Store,
-    StoreError, TokenRecord,
+    now_ms, Backend, Change, ChangeKind, DecisionFilter, DecisionJournal, DecisionRecord,
+    NewPolicy, Store, StoreError, TokenRecord,
 };
 use sqlx::Connection as _;
 use tokio::sync::broadcast;
@@ -134,6 +134,19 @@ impl Ctx {
         }
     }
 
+    /// A URL for a connection of the test's own to the store's database.
+    fn url(&self) -> String {
+        match &self.db {
+            Db::Sqlite(_) => format!(
+                "sqlite://{}",
+                self.data_dir()
+                    .join(signet_verifier::store::SQLITE_FILE)
+                    .display()
+            ),
+            Db::Postgres(p) => p.url.clone(),
+        }
+    }
+
     /// A new store on this test's database (another replica, or a restart).
     async fn open(&self) -> Store {
         let url = match &self.db {
@@ -186,6 +199,7 @@ both_backends!(
     decisions_pagination,
     decisions_summary,
     decisions_are_idempotent_and_atomic,
+    decisions_are_written_behind_a_locked_table,
     settings,
     persists_across_reopen,
     changes_are_announced,
@@ -1131,6 +1145,79 @@ async fn decisions_are_idempotent_and_atomic(ctx: Ctx) {
         .await
         .expect("query");
     assert_eq!(page, vec![d]);
+}
+
+/// Decisions are committed behind the answers: while another connection holds the
+/// decisions table, appends return without waiting for a commit until the queue is
+/// full, then wait for room; once the table is free every row is stored, none twice.
+async fn decisions_are_written_behind_a_locked_table(ctx: Ctx) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let store = ctx.open().await;
+    sqlx::any::install_default_drivers();
+    let mut lock = sqlx::AnyConnection::connect(&ctx.url())
+        .await
+        .expect("a second connection");
+    let statements: &[&str] = match ctx.backend() {
+        Backend::Sqlite => &["BEGIN EXCLUSIVE"],
+        Backend::Postgres => &["BEGIN", "LOCK TABLE decisions IN EXCLUSIVE MODE"],
+    };
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut lock)
+            .await
+            .expect(sql);
+    }
+
+    // Room for two callers: the writer holds at most one batch (what was queued when it
+    // started) while it waits on the lock, so of eight appends some must wait.
+    let journal = DecisionJournal::with_capacity(store.clone(), 2);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let appends = {
+        let (journal, accepted) = (journal.clone(), accepted.clone());
+        tokio::spawn(async move {
+            for i in 0..8 {
+                journal
+                    .append(vec![decision(&format!("w{i}"), i)])
+                    .await
+                    .expect("append");
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let before_release = accepted.load(Ordering::SeqCst);
+    assert!(
+        before_release >= 1,
+        "an append does not wait for the commit"
+    );
+    assert!(
+        before_release < 8,
+        "a full queue makes callers wait ({before_release} accepted)"
+    );
+    assert_eq!(
+        journal.backlog(),
+        before_release + 1,
+        "the backlog counts accepted rows and those of the caller waiting for room"
+    );
+
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut lock)
+        .await
+        .expect("release");
+    tokio::time::timeout(Duration::from_secs(30), appends)
+        .await
+        .expect("appends finish once the table is free")
+        .expect("task");
+    assert!(journal.flush_within(Duration::from_secs(30)).await);
+    assert_eq!(journal.backlog(), 0);
+    assert_eq!(journal.dropped(), 0);
+    let stored = all_pages(&store, &DecisionFilter::default(), 100).await;
+    let mut got = ids(&stored);
+    got.sort();
+    let want: Vec<String> = (0..8).map(|i| format!("w{i}")).collect();
+    assert_eq!(got, want);
 }
 
 // ---------------------------------------------------------------------------

@@ -33,13 +33,20 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         }),
         None => None,
     };
+    // Decisions are written behind the answers: a backlog or a failing writer is reported,
+    // and makes the verifier unready only through the store itself.
+    let journal = s.service.journal();
+    let decisions = json!({
+        "backlog": journal.backlog(),
+        "failing": journal.failure(),
+    });
     match ping.unwrap_or_else(|_| {
         Err(crate::store::StoreError::Unavailable(
             "no answer within 2 s".into(),
         ))
     }) {
         Ok(()) => {
-            let mut body = json!({"status": "ready", "store": "ok"});
+            let mut body = json!({"status": "ready", "store": "ok", "decisions": decisions});
             if let Some(redis) = redis {
                 body["redis"] = json!(redis);
             }
@@ -47,7 +54,7 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         }
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "store": e.to_string()})),
+            Json(json!({"status": "unavailable", "store": e.to_string(), "decisions": decisions})),
         )
             .into_response(),
     }
@@ -65,6 +72,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             let redis = s.service.redis().map(|r| r.is_up());
             s.metrics
                 .sync_cache(s.service.verifier().cache_stats(), redis);
+            s.metrics.sync_journal(s.service.journal());
             s.metrics.render()
         },
     )

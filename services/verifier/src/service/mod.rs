@@ -47,7 +47,7 @@ pub struct Service {
     pub(crate) credentials_key: Option<CredentialsKey>,
     /// The shared verdict tier, when `REDIS_URL` is set.
     pub(crate) redis: Option<Arc<crate::cache::RedisStore>>,
-    /// Decisions are written through one group-committing writer.
+    /// Decisions are written behind the answers by one writer.
     pub(crate) journal: DecisionJournal,
     /// Calling clusters' labels and heartbeats.
     pub(crate) callers: callers::Callers,
@@ -96,6 +96,17 @@ impl Service {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The decisions writer (backlog and failures for `/metrics` and `/readyz`).
+    pub fn journal(&self) -> &DecisionJournal {
+        &self.journal
+    }
+
+    /// Waits until every decision answered so far is committed; false if that took
+    /// longer than `limit` (the store is unavailable).
+    pub async fn flush_decisions(&self, limit: std::time::Duration) -> bool {
+        self.journal.flush_within(limit).await
     }
 
     /// The token authority.

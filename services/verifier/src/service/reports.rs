@@ -2,6 +2,7 @@
 //! `wgpolicyk8s.io/v1alpha2` PolicyReports as Kyverno writes them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -41,7 +42,22 @@ fn scope(caller: &Principal, filter: &mut DecisionFilter) -> Result<(), ApiError
     }
 }
 
+/// How long a report query waits for this replica's queued decisions to be committed.
+/// Past it (the store is struggling) the query reads what is there.
+const SETTLE: Duration = Duration::from_secs(2);
+
 impl Service {
+    /// Waits (briefly) until the decisions this replica has answered are committed, so a
+    /// report read after a Review shows it.
+    async fn settle_decisions(&self) {
+        if !self.journal.flush_within(SETTLE).await {
+            tracing::debug!(
+                backlog = self.journal.backlog(),
+                "reading reports before every queued decision is committed"
+            );
+        }
+    }
+
     /// Decisions matching `filter`, newest first.
     pub async fn reports(
         &self,
@@ -51,6 +67,7 @@ impl Service {
         cursor: Option<&str>,
     ) -> Result<ReportPage, ApiError> {
         scope(caller, &mut filter)?;
+        self.settle_decisions().await;
         let (items, next) = self
             .store
             .query_decisions(&filter, limit.clamp(1, 1000), cursor)
@@ -65,6 +82,7 @@ impl Service {
         mut filter: DecisionFilter,
     ) -> Result<Vec<SummaryRow>, ApiError> {
         scope(caller, &mut filter)?;
+        self.settle_decisions().await;
         Ok(self.store.summary(&filter).await?)
     }
 
@@ -83,6 +101,7 @@ impl Service {
         if self.store.get_cluster(cluster).await?.is_none() {
             return Err(ApiError::NotFound(format!("cluster {cluster}")));
         }
+        self.settle_decisions().await;
         let filter = DecisionFilter {
             cluster: Some(cluster.to_owned()),
             ..DecisionFilter::default()

@@ -35,8 +35,8 @@ struct Resource<'a> {
 }
 
 impl Service {
-    /// Stores every verdict of a decision; returns only once they are committed, so no
-    /// decision is acknowledged and then lost.
+    /// Queues every verdict of a decision for the store (see [`crate::store::DecisionJournal`]:
+    /// committed behind the answer, never dropped to make room).
     async fn record(
         &self,
         at: &Resource<'_>,
@@ -93,7 +93,7 @@ impl Service {
     }
 
     /// Decides an admission request (the `request` of an AdmissionReview, JSON) for the
-    /// calling cluster. Unless it is a dry run, every verdict is stored before returning.
+    /// calling cluster. Unless it is a dry run, every verdict is queued for the reports.
     pub async fn review(
         &self,
         caller: &Principal,

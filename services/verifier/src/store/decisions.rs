@@ -257,8 +257,13 @@ const INSERT_POSTGRES: &str = concat!(
 /// prepared once per connection (sqlx keeps 100 per connection).
 const SQLITE_MAX_ROWS: usize = 64;
 
-/// `INSERT … VALUES ($1, …), ($17, …) … ON CONFLICT (id) DO NOTHING` for 1 ..=
+/// `INSERT … VALUES (?, …), (?, …) … ON CONFLICT (id) DO NOTHING` for 1 ..=
 /// [`SQLITE_MAX_ROWS`] rows (index: rows - 1).
+///
+/// Anonymous `?` rather than `$N`: sqlx asks SQLite for every numbered parameter's name,
+/// and SQLite finds a name by walking its list of them, so binding n numbered parameters
+/// costs n² steps (a quarter of the writer's time at 1024 parameters); anonymous ones
+/// have no names to look up.
 static INSERT_SQLITE: LazyLock<Vec<String>> =
     LazyLock::new(|| (1..=SQLITE_MAX_ROWS).map(values_sql).collect());
 
@@ -274,7 +279,7 @@ fn values_sql(rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", r * COLS + c + 1));
+            sql.push('?');
         }
         sql.push(')');
     }
@@ -494,19 +499,17 @@ mod tests {
     }
 
     #[test]
-    fn insert_placeholders_run_in_order() {
+    fn insert_rows_have_sixteen_anonymous_placeholders() {
         let sql = values_sql(2);
-        assert!(sql.contains("($1, $2,"));
-        assert!(sql.contains("$16), ($17,"));
-        assert!(sql.ends_with("$32) ON CONFLICT (id) DO NOTHING"));
+        let row = format!("({})", vec!["?"; 16].join(", "));
+        assert!(sql.ends_with(&format!("VALUES {row}, {row} ON CONFLICT (id) DO NOTHING")));
+        assert!(!sql.contains('$'), "{sql}");
     }
 
     #[test]
     fn every_sqlite_statement_size_binds_its_rows_exactly() {
         for (i, sql) in INSERT_SQLITE.iter().enumerate() {
-            let params = (i + 1) * 16;
-            assert!(sql.ends_with(&format!("${params}) ON CONFLICT (id) DO NOTHING")));
-            assert!(!sql.contains(&format!("${}", params + 1)), "{sql}");
+            assert_eq!(sql.matches('?').count(), (i + 1) * 16, "{sql}");
         }
         assert_eq!(INSERT_SQLITE.len(), SQLITE_MAX_ROWS);
     }

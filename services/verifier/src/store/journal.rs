@@ -1,49 +1,83 @@
-//! Group commit for decisions.
+//! Decisions are recorded behind the answer.
 //!
-//! Every admission must have its decisions committed before it is answered, and a
-//! durable commit costs a disk flush (SQLite `synchronous = FULL`, PostgreSQL's WAL
-//! flush). One flush per admission caps a replica at the disk's flush rate, far below
-//! what the warm verdict cache can decide. The journal keeps the guarantee and shares
-//! the flush: callers hand their rows to one writer, which commits everything that
-//! arrived while the previous commit was running in one transaction, then answers
-//! each caller with that transaction's outcome. Under light load a batch is one
-//! caller and nothing waits longer than before; under heavy load a batch grows with
-//! the queue, so throughput follows the CPU rather than the disk.
+//! Reports are how people see what the fleet admitted; admission is what keeps clusters
+//! running. Committing each decision before answering tied the two together: every
+//! Review waited for a commit (most of a warm Review's time), and a store outage failed
+//! every Review although its verdict was known. Kyverno makes the same choice and writes
+//! its reports in the background.
+//!
+//! What is kept, so nothing is lost quietly:
+//! - a decision is queued before its answer leaves, and the queue is bounded: when it is
+//!   full, callers wait for room (back-pressure) rather than any row being dropped;
+//! - one writer commits whatever is queued in one statement or transaction;
+//! - a commit that fails because the store is unavailable is retried with backoff, rows
+//!   kept (ids make a retry that follows a lost acknowledgement harmless); the outage is
+//!   logged once when it starts and once when it ends;
+//! - [`DecisionJournal::flush`] waits until everything queued before it is committed:
+//!   report queries call it, so a replica always reads its own decisions, and shutdown
+//!   calls it, so a stopped verifier has stored everything it answered.
+//!
+//! A process that crashes loses what is queued, at most one batch under ordinary load.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DecisionRecord, Store, StoreError};
 
-/// Callers that may wait for the writer at once; more wait for room (back-pressure).
-const QUEUE: usize = 4096;
-/// Rows per transaction at most: bounds a transaction's size and one batch's latency.
+/// Callers whose rows may wait for the writer at once; more wait for room.
+const QUEUE: usize = 8192;
+/// Rows per commit at most: bounds a transaction's size and one batch's latency.
 const MAX_BATCH_ROWS: usize = 2000;
+/// First and longest wait between attempts while the store is unavailable.
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// One caller's rows and where its answer goes.
-struct Pending {
-    rows: Vec<DecisionRecord>,
-    done: oneshot::Sender<Result<(), StoreError>>,
+enum Message {
+    Rows(Vec<DecisionRecord>),
+    /// Answered once every row queued before it is committed.
+    Flush(oneshot::Sender<()>),
 }
 
-/// Appends decisions through one group-committing writer; cheap to clone.
-///
-/// The writer task ends when the last handle is dropped.
+/// What the writer reports about itself (`/metrics`, `/readyz`).
+#[derive(Debug, Default)]
+struct State {
+    /// Rows queued and not yet committed.
+    backlog: AtomicUsize,
+    /// Rows the store refused for good (not for being unavailable).
+    dropped: AtomicU64,
+    /// True while commits fail because the store is unavailable.
+    failing: AtomicBool,
+    /// Why the last commit failed, while `failing`.
+    last_error: Mutex<Option<String>>,
+}
+
+/// Appends decisions through one writer that commits them after the caller has moved
+/// on; cheap to clone. The writer ends when the last handle is dropped.
 #[derive(Debug, Clone)]
 pub struct DecisionJournal {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Message>,
+    state: Arc<State>,
 }
 
 impl DecisionJournal {
-    /// Starts the writer for `store` (on the current tokio runtime).
+    /// Starts the writer for `store` on the current tokio runtime.
     pub fn start(store: Store) -> DecisionJournal {
-        let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write(store, rx));
-        DecisionJournal { queue }
+        DecisionJournal::with_capacity(store, QUEUE)
     }
 
-    /// Stores `rows`; returns once they are committed (or the commit failed, in which
-    /// case none of them is stored). Rows the store would refuse are refused here, so
-    /// one caller's bad row never fails another caller's batch.
+    /// Starts a writer whose queue holds `callers` callers' rows (tests use small ones).
+    pub fn with_capacity(store: Store, callers: usize) -> DecisionJournal {
+        let (queue, rx) = mpsc::channel(callers.max(1));
+        let state = Arc::new(State::default());
+        tokio::spawn(write(store, rx, state.clone()));
+        DecisionJournal { queue, state }
+    }
+
+    /// Queues `rows` for the store; returns once they are queued, waiting only when the
+    /// queue is full. Rows the store would refuse are refused here, with the reason.
     pub async fn append(&self, rows: Vec<DecisionRecord>) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -51,33 +85,144 @@ impl DecisionJournal {
         for row in &rows {
             super::decisions::check_decision(row)?;
         }
+        let n = rows.len();
+        // Counted before sending: the writer may commit them before `send` returns.
+        self.state.backlog.fetch_add(n, Ordering::Relaxed);
+        if self.queue.send(Message::Rows(rows)).await.is_err() {
+            self.state.backlog.fetch_sub(n, Ordering::Relaxed);
+            return Err(stopped());
+        }
+        Ok(())
+    }
+
+    /// Returns once every row queued before this call is committed (or dropped as
+    /// refused by the store). While the store is unavailable this waits for it.
+    pub async fn flush(&self) -> Result<(), StoreError> {
         let (done, answer) = oneshot::channel();
-        let stopped = || StoreError::Unavailable("the decision writer has stopped".into());
         self.queue
-            .send(Pending { rows, done })
+            .send(Message::Flush(done))
             .await
             .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        answer.await.map_err(|_| stopped())
+    }
+
+    /// [`flush`](Self::flush), giving up after `limit`; true when everything was committed.
+    pub async fn flush_within(&self, limit: Duration) -> bool {
+        matches!(tokio::time::timeout(limit, self.flush()).await, Ok(Ok(())))
+    }
+
+    /// Rows handed to the journal (queued, or waiting for room) and not yet committed.
+    pub fn backlog(&self) -> usize {
+        self.state.backlog.load(Ordering::Relaxed)
+    }
+
+    /// Rows the store refused for good since start.
+    pub fn dropped(&self) -> u64 {
+        self.state.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Why commits are failing now, if they are.
+    pub fn failure(&self) -> Option<String> {
+        if !self.state.failing.load(Ordering::Relaxed) {
+            return None;
+        }
+        let why = self.state.last_error.lock().map(|e| e.clone()).ok();
+        Some(why.flatten().unwrap_or_else(|| "unknown".into()))
     }
 }
 
-/// The writer: one transaction per batch of whatever is queued.
-async fn write(store: Store, mut queue: mpsc::Receiver<Pending>) {
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the decision writer has stopped".into())
+}
+
+/// The writer: one commit per batch of whatever is queued, in order.
+async fn write(store: Store, mut queue: mpsc::Receiver<Message>, state: Arc<State>) {
+    let mut rows = Vec::new();
+    let mut flushes = Vec::new();
     while let Some(first) = queue.recv().await {
-        let mut rows = Vec::new();
-        let mut waiting = Vec::new();
         let mut next = Some(first);
-        while let Some(mut p) = next.take() {
-            rows.append(&mut p.rows);
-            waiting.push(p.done);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Rows(mut r) => rows.append(&mut r),
+                Message::Flush(done) => flushes.push(done),
+            }
             if rows.len() < MAX_BATCH_ROWS {
                 next = queue.try_recv().ok();
             }
         }
-        let outcome = store.insert_decisions(&rows).await;
-        for done in waiting {
-            // A caller that gave up (its request was cancelled) no longer listens.
-            let _ = done.send(outcome.clone());
+        commit(&store, &rows, &state).await;
+        state.backlog.fetch_sub(rows.len(), Ordering::Relaxed);
+        rows.clear();
+        for done in flushes.drain(..) {
+            // A flusher that gave up no longer listens.
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Commits `rows`; when the store refuses the batch for a reason other than being
+/// unavailable, commits them one by one so only the refused rows are dropped.
+async fn commit(store: &Store, rows: &[DecisionRecord], state: &State) {
+    if rows.is_empty() {
+        return;
+    }
+    let Err(e) = insert_until_stored(store, rows, state).await else {
+        return;
+    };
+    if rows.len() > 1 {
+        tracing::warn!(error = %e, rows = rows.len(), "decision batch refused; storing its rows one by one");
+        for row in rows {
+            if let Err(e) = insert_until_stored(store, std::slice::from_ref(row), state).await {
+                refused(state, row, &e);
+            }
+        }
+    } else {
+        refused(state, &rows[0], &e);
+    }
+}
+
+fn refused(state: &State, row: &DecisionRecord, e: &StoreError) {
+    state.dropped.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(
+        error = %e,
+        decision = %row.id,
+        cluster = %row.cluster,
+        policy = %row.policy,
+        image = %row.image,
+        "the store refused a decision; it is not recorded"
+    );
+}
+
+/// Inserts `rows`, waiting out an unavailable store; any other error is returned.
+async fn insert_until_stored(
+    store: &Store,
+    rows: &[DecisionRecord],
+    state: &State,
+) -> Result<(), StoreError> {
+    let mut wait = RETRY_FIRST;
+    loop {
+        match store.insert_decisions(rows).await {
+            Ok(()) => {
+                if state.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!(rows = rows.len(), "decisions are stored again");
+                }
+                return Ok(());
+            }
+            Err(StoreError::Unavailable(why)) => {
+                if !state.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = %why,
+                        backlog = state.backlog.load(Ordering::Relaxed),
+                        "decisions cannot be stored now; keeping them and retrying"
+                    );
+                }
+                if let Ok(mut last) = state.last_error.lock() {
+                    *last = Some(why);
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+            }
+            Err(other) => return Err(other),
         }
     }
 }
@@ -117,7 +262,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_appends_are_all_committed_before_they_return() {
+    async fn concurrent_appends_are_all_committed_by_a_flush() {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(None, dir.path()).await.expect("store");
         let journal = DecisionJournal::start(store.clone());
@@ -130,30 +275,90 @@ mod tests {
         for c in calls {
             c.await.expect("task").expect("append");
         }
+        journal.flush().await.expect("flush");
         assert_eq!(count(&store).await, 200);
+        assert_eq!(journal.backlog(), 0);
+        assert_eq!(journal.dropped(), 0);
+        assert_eq!(journal.failure(), None);
     }
 
     #[tokio::test]
-    async fn a_bad_row_fails_only_its_caller() {
+    async fn a_bad_row_is_refused_to_its_caller_and_queues_nothing() {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(None, dir.path()).await.expect("store");
         let journal = DecisionJournal::start(store.clone());
         let mut bad = row("bad");
         bad.result = "maybe".into();
-        let (good, bad) =
-            tokio::join!(journal.append(vec![row("good")]), journal.append(vec![bad]));
-        good.expect("good row");
-        assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+        journal.append(vec![row("good")]).await.expect("good row");
+        let err = journal
+            .append(vec![row("good2"), bad])
+            .await
+            .expect_err("bad row");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+        journal.flush().await.expect("flush");
         assert_eq!(count(&store).await, 1);
     }
 
     #[tokio::test]
-    async fn a_closed_store_fails_every_waiting_caller() {
+    async fn a_retried_row_is_stored_once() {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(None, dir.path()).await.expect("store");
         let journal = DecisionJournal::start(store.clone());
+        // As if a commit succeeded but its acknowledgement was lost, then retried.
+        store.insert_decisions(&[row("dup")]).await.expect("seed");
+        journal
+            .append(vec![row("a"), row("dup"), row("b")])
+            .await
+            .expect("append");
+        journal.flush().await.expect("flush");
+        assert_eq!(count(&store).await, 3);
+        assert_eq!(journal.dropped(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_row_the_database_refuses_is_dropped_alone_and_counted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(None, dir.path()).await.expect("store");
+        // Rows pass the checks on append; a trigger stands for a database that refuses
+        // one anyway.
+        sqlx::query(
+            "CREATE TRIGGER refuse BEFORE INSERT ON decisions WHEN NEW.name = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'poison refused'); END",
+        )
+        .execute(store.pool())
+        .await
+        .expect("trigger");
+        let journal = DecisionJournal::start(store.clone());
+        let mut poison = row("p");
+        poison.name = "poison".into();
+        journal
+            .append(vec![row("a"), poison, row("b")])
+            .await
+            .expect("append");
+        journal.flush().await.expect("flush");
+        assert_eq!(
+            count(&store).await,
+            2,
+            "the two good rows of the batch are kept"
+        );
+        assert_eq!(journal.dropped(), 1);
+        assert_eq!(journal.backlog(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_stops_the_writer_only_for_new_callers() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(None, dir.path()).await.expect("store");
+        let journal = DecisionJournal::start(store.clone());
+        journal.append(vec![row("x")]).await.expect("queued");
+        journal.flush().await.expect("flush");
+        assert_eq!(count(&store).await, 1);
         store.close().await;
-        let err = journal.append(vec![row("x")]).await.expect_err("closed");
-        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        // The writer keeps the row and retries: a flush cannot finish, an append can.
+        journal.append(vec![row("y")]).await.expect("queued");
+        assert!(!journal.flush_within(Duration::from_millis(300)).await);
+        assert_eq!(journal.backlog(), 1);
+        let why = journal.failure().expect("failing");
+        assert!(why.contains("closed"), "{why}");
     }
 }

@@ -157,8 +157,9 @@ impl Store {
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers run while one writer commits; FULL makes every
-                        // commit durable before it returns, so an acknowledged decision
-                        // survives a power cut.
+                        // commit durable before it returns, so what the API acknowledged
+                        // (policies, keys, tokens) and every committed decision survive a
+                        // power cut.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
