@@ -10,7 +10,7 @@ use signet_policy::FailurePolicy;
 use signet_verify::{pod_request, Decision};
 
 use super::Service;
-use crate::auth::Principal;
+use crate::auth::{random_hex, Principal};
 use crate::error::ApiError;
 use crate::store::{now_ms, DecisionRecord};
 
@@ -34,6 +34,13 @@ struct Resource<'a> {
     operation: &'a str,
 }
 
+/// A decision's id: the time in milliseconds (12 hex digits) then 8 random bytes. Ids that
+/// grow with time are appended at the end of the primary-key index instead of scattered
+/// through it, which keeps each commit's page writes few.
+fn decision_id(time_ms: i64) -> Result<String, ApiError> {
+    Ok(format!("{:012x}{}", time_ms.max(0), random_hex(8)?))
+}
+
 impl Service {
     /// Queues every verdict of a decision for the store (see [`crate::store::DecisionJournal`]:
     /// committed behind the answer, never dropped to make room).
@@ -43,13 +50,14 @@ impl Service {
         decision: &Decision,
         versions: &BTreeMap<String, i64>,
     ) -> Result<(), ApiError> {
+        let time = now_ms();
         let records = decision
             .verdicts
             .iter()
             .map(|v| {
                 Ok(DecisionRecord {
-                    id: crate::auth::random_id()?,
-                    time: now_ms(),
+                    id: decision_id(time)?,
+                    time,
                     cluster: at.cluster.to_owned(),
                     namespace: at.namespace.to_owned(),
                     kind: at.kind.to_owned(),
@@ -198,5 +206,19 @@ impl Service {
         };
         self.record(&at, &decision, &versions).await?;
         Ok(decision)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decision_ids_sort_by_time_and_differ() {
+        let a = super::decision_id(1_700_000_000_000).expect("id");
+        let b = super::decision_id(1_700_000_000_001).expect("id");
+        let c = super::decision_id(1_700_000_000_001).expect("id");
+        assert_eq!(a.len(), 28);
+        assert!(a < b, "{a} {b}");
+        assert_ne!(b, c);
+        assert!(a.starts_with("018bcfe56800"), "{a}");
     }
 }
