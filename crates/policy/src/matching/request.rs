@@ -81,41 +81,38 @@ pub struct AdmissionRequest {
 impl AdmissionRequest {
     /// Reads the `request` object of an AdmissionReview.
     pub fn from_json(request: &Value) -> Result<Self> {
-        let r = object(request, "request")?;
-        let operation = required_str(r, "request", "operation")?;
+        let root = At::Root("request");
+        let r = object(request, &root)?;
+        let operation = required_str(r, &root, "operation")?;
         let operation = Operation::parse(&operation).ok_or_else(|| {
             invalid(
-                "request.operation",
+                &"request.operation",
                 format!(
                     "{operation:?} is not an operation: expected CREATE, UPDATE, DELETE or CONNECT"
                 ),
             )
         })?;
         Ok(AdmissionRequest {
-            uid: required_str(r, "request", "uid")?,
-            kind: required(r, "request", "kind", gvk)?,
-            resource: required(r, "request", "resource", gvr)?,
-            sub_resource: optional_str(r, "request", "subResource")?,
-            request_kind: optional(r, "request", "requestKind", gvk)?,
-            request_resource: optional(r, "request", "requestResource", gvr)?,
-            request_sub_resource: optional_str(r, "request", "requestSubResource")?,
-            name: optional_str(r, "request", "name")?,
-            namespace: optional_str(r, "request", "namespace")?,
+            uid: required_str(r, &root, "uid")?,
+            kind: required(r, &root, "kind", gvk)?,
+            resource: required(r, &root, "resource", gvr)?,
+            sub_resource: optional_str(r, &root, "subResource")?,
+            request_kind: optional(r, &root, "requestKind", gvk)?,
+            request_resource: optional(r, &root, "requestResource", gvr)?,
+            request_sub_resource: optional_str(r, &root, "requestSubResource")?,
+            name: optional_str(r, &root, "name")?,
+            namespace: optional_str(r, &root, "namespace")?,
             operation,
-            user_info: optional(r, "request", "userInfo", user_info)?.unwrap_or_default(),
-            object: optional(r, "request", "object", |v, p| {
+            user_info: optional(r, &root, "userInfo", user_info)?.unwrap_or_default(),
+            object: optional(r, &root, "object", |v, p| Ok(object(v, p)?.clone().into()))?,
+            old_object: optional(r, &root, "oldObject", |v, p| {
                 Ok(object(v, p)?.clone().into())
             })?,
-            old_object: optional(r, "request", "oldObject", |v, p| {
-                Ok(object(v, p)?.clone().into())
-            })?,
-            dry_run: optional(r, "request", "dryRun", |v, p| {
+            dry_run: optional(r, &root, "dryRun", |v, p| {
                 v.as_bool().ok_or_else(|| invalid(p, "expected a boolean"))
             })?
             .unwrap_or(false),
-            options: optional(r, "request", "options", |v, p| {
-                Ok(object(v, p)?.clone().into())
-            })?,
+            options: optional(r, &root, "options", |v, p| Ok(object(v, p)?.clone().into()))?,
         })
     }
 
@@ -135,10 +132,10 @@ impl AdmissionRequest {
 
     /// Reads a whole AdmissionReview (`{"apiVersion": …, "request": {…}}`).
     pub fn from_review(review: &Value) -> Result<Self> {
-        let review = object(review, "AdmissionReview")?;
+        let review = object(review, &At::Root("AdmissionReview"))?;
         match review.get("request") {
             Some(r) => Self::from_json(r),
-            None => Err(invalid("request", "required")),
+            None => Err(invalid(&"request", "required")),
         }
     }
 
@@ -239,7 +236,25 @@ const WELL_KNOWN: &[(&str, &str, &str)] = &[
     ("batch", "cronjobs", "CronJob"),
 ];
 
-fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
+/// Where a field is, written out only when an error names it: formatting the path of
+/// every field read cost more than reading the fields.
+enum At<'a> {
+    Root(&'a str),
+    Field(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root(name) => f.write_str(name),
+            At::Field(parent, key) => write!(f, "{parent}.{key}"),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn invalid(path: &dyn std::fmt::Display, message: impl std::fmt::Display) -> Error {
     Error::InvalidRequest(format!("{path}: {message}"))
 }
 
@@ -248,11 +263,11 @@ fn owned_object(v: Option<Value>, path: &str) -> Result<Option<Value>> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(v @ Value::Object(_)) => Ok(Some(v)),
-        Some(_) => Err(invalid(path, "expected an object")),
+        Some(_) => Err(invalid(&path, "expected an object")),
     }
 }
 
-fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
+fn object<'v>(v: &'v Value, path: &At<'_>) -> Result<&'v Map<String, Value>> {
     v.as_object()
         .ok_or_else(|| invalid(path, "expected an object"))
 }
@@ -260,52 +275,52 @@ fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
 /// A field that must be present (and not null).
 fn required<T>(
     obj: &Map<String, Value>,
-    parent: &str,
+    parent: &At<'_>,
     key: &str,
-    read: impl FnOnce(&Value, &str) -> Result<T>,
+    read: impl FnOnce(&Value, &At<'_>) -> Result<T>,
 ) -> Result<T> {
-    optional(obj, parent, key, read)?.ok_or_else(|| invalid(&format!("{parent}.{key}"), "required"))
+    optional(obj, parent, key, read)?.ok_or_else(|| invalid(&At::Field(parent, key), "required"))
 }
 
 /// A field that may be absent or null.
 fn optional<T>(
     obj: &Map<String, Value>,
-    parent: &str,
+    parent: &At<'_>,
     key: &str,
-    read: impl FnOnce(&Value, &str) -> Result<T>,
+    read: impl FnOnce(&Value, &At<'_>) -> Result<T>,
 ) -> Result<Option<T>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => read(v, &format!("{parent}.{key}")).map(Some),
+        Some(v) => read(v, &At::Field(parent, key)).map(Some),
     }
 }
 
-fn string(v: &Value, path: &str) -> Result<String> {
+fn string(v: &Value, path: &At<'_>) -> Result<String> {
     v.as_str()
         .map(str::to_owned)
         .ok_or_else(|| invalid(path, "expected a string"))
 }
 
-fn required_str(obj: &Map<String, Value>, parent: &str, key: &str) -> Result<String> {
+fn required_str(obj: &Map<String, Value>, parent: &At<'_>, key: &str) -> Result<String> {
     required(obj, parent, key, string)
 }
 
-fn optional_str(obj: &Map<String, Value>, parent: &str, key: &str) -> Result<String> {
+fn optional_str(obj: &Map<String, Value>, parent: &At<'_>, key: &str) -> Result<String> {
     Ok(optional(obj, parent, key, string)?.unwrap_or_default())
 }
 
-fn string_list(v: &Value, path: &str) -> Result<Vec<String>> {
+fn string_list(v: &Value, path: &At<'_>) -> Result<Vec<String>> {
     let items = v
         .as_array()
         .ok_or_else(|| invalid(path, "expected a list"))?;
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| string(item, &format!("{path}[{i}]")))
+        .map(|(i, item)| string(item, &At::Index(path, i)))
         .collect()
 }
 
-fn gvk(v: &Value, path: &str) -> Result<GroupVersionKind> {
+fn gvk(v: &Value, path: &At<'_>) -> Result<GroupVersionKind> {
     let o = object(v, path)?;
     Ok(GroupVersionKind {
         group: optional_str(o, path, "group")?,
@@ -314,7 +329,7 @@ fn gvk(v: &Value, path: &str) -> Result<GroupVersionKind> {
     })
 }
 
-fn gvr(v: &Value, path: &str) -> Result<GroupVersionResource> {
+fn gvr(v: &Value, path: &At<'_>) -> Result<GroupVersionResource> {
     let o = object(v, path)?;
     Ok(GroupVersionResource {
         group: optional_str(o, path, "group")?,
@@ -323,12 +338,12 @@ fn gvr(v: &Value, path: &str) -> Result<GroupVersionResource> {
     })
 }
 
-fn user_info(v: &Value, path: &str) -> Result<UserInfo> {
+fn user_info(v: &Value, path: &At<'_>) -> Result<UserInfo> {
     let o = object(v, path)?;
     let extra = optional(o, path, "extra", |v, p| {
         object(v, p)?
             .iter()
-            .map(|(k, values)| Ok((k.clone(), string_list(values, &format!("{p}.{k}"))?)))
+            .map(|(k, values)| Ok((k.clone(), string_list(values, &At::Field(p, k))?)))
             .collect::<Result<BTreeMap<_, _>>>()
     })?;
     Ok(UserInfo {
