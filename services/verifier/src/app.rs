@@ -104,7 +104,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (h, g) = tokio::join!(http, grpc);
     // Everything answered is stored before the process ends.
     let backlog = service.journal().backlog();
-    if !service.flush_decisions(SHUTDOWN_FLUSH).await {
+    if !service.journal().flush_within(SHUTDOWN_FLUSH).await {
         tracing::error!(
             backlog = service.journal().backlog(),
             "stopping with decisions not stored: the store did not accept them in time"

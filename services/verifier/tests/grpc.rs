@@ -367,7 +367,12 @@ async fn a_dry_run_is_decided_but_not_recorded() {
     assert!(response.allowed, "{}", response.message);
 
     // Decisions are committed behind the answers; a flush waits for them.
-    assert!(h.service.flush_decisions(Duration::from_secs(10)).await);
+    assert!(
+        h.service
+            .journal()
+            .flush_within(Duration::from_secs(10))
+            .await
+    );
     let recorded = |image: &str| DecisionFilter {
         image: Some(image.to_owned()),
         ..DecisionFilter::default()

@@ -81,8 +81,3 @@ impl Principal {
         }
     }
 }
-
-/// A random id (128 bits, hex) for tokens and records.
-pub fn random_id() -> Result<String, ApiError> {
-    jwt::random_hex(16)
-}

@@ -103,12 +103,6 @@ impl Service {
         &self.journal
     }
 
-    /// Waits until every decision answered so far is committed; false if that took
-    /// longer than `limit` (the store is unavailable).
-    pub async fn flush_decisions(&self, limit: std::time::Duration) -> bool {
-        self.journal.flush_within(limit).await
-    }
-
     /// The token authority.
     pub fn auth(&self) -> &Authenticator {
         &self.auth

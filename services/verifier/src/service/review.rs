@@ -1,5 +1,5 @@
 //! Admission reviews and pipeline checks: the calling cluster's policies, the engine's
-//! decision, and the decisions recorded before the answer leaves.
+//! decision, and its verdicts queued for the reports before the answer leaves.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

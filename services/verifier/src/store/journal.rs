@@ -20,7 +20,7 @@
 //!
 //! A process that crashes loses what is queued, at most one batch under ordinary load.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,10 +53,16 @@ struct State {
     backlog: AtomicUsize,
     /// Rows the store refused for good (not for being unavailable).
     dropped: AtomicU64,
-    /// True while commits fail because the store is unavailable.
-    failing: AtomicBool,
-    /// Why the last commit failed, while `failing`.
-    last_error: Mutex<Option<String>>,
+    /// Why commits fail, while they fail because the store is unavailable.
+    failing: Mutex<Option<String>>,
+}
+
+impl State {
+    fn failing(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.failing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Appends decisions through one writer that commits them after the caller has moved
@@ -128,11 +134,7 @@ impl DecisionJournal {
 
     /// Why commits are failing now, if they are.
     pub fn failure(&self) -> Option<String> {
-        if !self.state.failing.load(Ordering::Relaxed) {
-            return None;
-        }
-        let why = self.state.last_error.lock().map(|e| e.clone()).ok();
-        Some(why.flatten().unwrap_or_else(|| "unknown".into()))
+        self.state.failing().clone()
     }
 }
 
@@ -211,21 +213,19 @@ async fn insert_until_stored(
     loop {
         match store.insert_decisions(rows).await {
             Ok(()) => {
-                if state.failing.swap(false, Ordering::Relaxed) {
+                if state.failing().take().is_some() {
                     tracing::info!(rows = rows.len(), "decisions are stored again");
                 }
                 return Ok(());
             }
             Err(StoreError::Unavailable(why)) => {
-                if !state.failing.swap(true, Ordering::Relaxed) {
+                let began = state.failing().replace(why.clone()).is_none();
+                if began {
                     tracing::warn!(
                         error = %why,
                         backlog = state.backlog.load(Ordering::Relaxed),
                         "decisions cannot be stored now; keeping them and retrying"
                     );
-                }
-                if let Ok(mut last) = state.last_error.lock() {
-                    *last = Some(why);
                 }
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(RETRY_MAX);
