@@ -173,7 +173,7 @@ spec:
 }
 
 /// This process's CPU time per call of `step` over `n` calls, each call's wall time and how
-/// often the process slept.
+/// often the bench's one thread slept.
 async fn cpu_per<F, Fut>(n: u32, mut step: F) -> Measured
 where
     F: FnMut() -> Fut,
@@ -199,11 +199,12 @@ struct Measured {
     cpu: Duration,
     /// Wall time of each call, sorted.
     walls: Vec<Duration>,
-    /// Voluntary context switches per call: how often the process slept.
+    /// Voluntary context switches per call: how often the bench's thread slept.
     sleeps: f64,
 }
 
-/// This process's voluntary context switches so far (`/proc/self/status`).
+/// Voluntary context switches so far of the main thread (`/proc/self/status` gives the
+/// leader's), which runs the whole bench on its current-thread runtime.
 fn voluntary_switches() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()

@@ -230,33 +230,62 @@ fn signature_fetches(registry: &Registry) -> usize {
         .count()
 }
 
-/// Names of the server runtime's threads. The server runs on a runtime of its own, as
-/// it would in a verifier process: its threads and SQLite's worker threads (which sqlx
-/// names `sqlx-sqlite-worker-N`) are the service; the bench's own runtime is the client.
+/// Name of the server runtime's threads. The server runs on a runtime of its own, as it
+/// would in a verifier process: its threads and SQLite's worker threads are the service;
+/// the bench's own runtime is the client.
 const SERVER_THREADS: &str = "signet-server";
-const SERVICE_THREAD_PREFIXES: [&str; 2] = [SERVER_THREADS, "sqlx-sqlite-wor"];
+/// sqlx names SQLite's worker threads `sqlx-sqlite-worker-N`; Linux keeps 15 bytes of it.
+const SQLITE_THREADS: &str = "sqlx-sqlite-wor";
 
-/// CPU time so far of this process's threads whose names start with one of `prefixes`, and
-/// how many times they were scheduled in, from the scheduler's per-thread accounting
+/// What the scheduler accounted so far to a group of this process's threads.
+#[derive(Debug, Clone, Copy, Default)]
+struct ThreadTimes {
+    /// Time on a CPU.
+    cpu: Duration,
+    /// Times a thread of the group was scheduled in.
+    slices: u64,
+}
+
+impl std::ops::Add for ThreadTimes {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Self {
+            cpu: self.cpu + other.cpu,
+            slices: self.slices + other.slices,
+        }
+    }
+}
+
+impl std::ops::Sub for ThreadTimes {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            cpu: self.cpu - earlier.cpu,
+            slices: self.slices - earlier.slices,
+        }
+    }
+}
+
+/// The threads whose names start with `prefix`, from the scheduler's per-thread accounting
 /// (`/proc/self/task/*/schedstat`: ns on the CPU, ns waiting, timeslices).
-fn threads_cpu(prefixes: &[&str]) -> (Duration, u64) {
-    let (mut cpu, mut slices) = (Duration::ZERO, 0);
+fn thread_times(prefix: &str) -> ThreadTimes {
+    let mut total = ThreadTimes::default();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return (cpu, slices);
+        return total;
     };
     for task in tasks.flatten() {
         let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if !prefixes.iter().any(|p| comm.starts_with(p)) {
+        if !comm.starts_with(prefix) {
             continue;
         }
         let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
         let mut fields = stat
             .split_whitespace()
             .map(|v| v.parse::<u64>().unwrap_or(0));
-        cpu += Duration::from_nanos(fields.next().unwrap_or(0));
-        slices += fields.nth(1).unwrap_or(0);
+        total.cpu += Duration::from_nanos(fields.next().unwrap_or(0));
+        total.slices += fields.nth(1).unwrap_or(0);
     }
-    (cpu, slices)
+    total
 }
 
 fn main() {
@@ -374,8 +403,8 @@ async fn run(server: tokio::runtime::Handle) {
     }
     let before = service.verifier().verifications();
     let cpu = signet_testkit::process_cpu_time();
-    let service_cpu = threads_cpu(&SERVICE_THREAD_PREFIXES);
-    let writer_cpu = threads_cpu(&SERVICE_THREAD_PREFIXES[1..]);
+    let (server_before, sqlite_before) =
+        (thread_times(SERVER_THREADS), thread_times(SQLITE_THREADS));
     let mut walls = Vec::new();
     for image in &cold {
         let s = Instant::now();
@@ -383,9 +412,8 @@ async fn run(server: tokio::runtime::Handle) {
         walls.push(s.elapsed());
     }
     let cpu = signet_testkit::process_cpu_time() - cpu;
-    let (cpu_after, slices_after) = threads_cpu(&SERVICE_THREAD_PREFIXES);
-    let (service_cpu, slices) = (cpu_after - service_cpu.0, slices_after - service_cpu.1);
-    let writer_cpu = threads_cpu(&SERVICE_THREAD_PREFIXES[1..]).0 - writer_cpu.0;
+    let sqlite = thread_times(SQLITE_THREADS) - sqlite_before;
+    let threads = thread_times(SERVER_THREADS) - server_before + sqlite;
     let n = service.verifier().verifications() - before;
     walls.sort();
     println!(
@@ -394,12 +422,12 @@ async fn run(server: tokio::runtime::Handle) {
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
     println!(
         "  service CPU per verification (server threads: gRPC, engine, store): {:.0} µs (target <= 300 µs)",
-        per(service_cpu)
+        per(threads.cpu)
     );
     println!(
         "    of which SQLite's worker threads (writing the decisions): {:.0} µs; service threads scheduled in {:.1} times per verification",
-        per(writer_cpu),
-        slices as f64 / n as f64
+        per(sqlite.cpu),
+        threads.slices as f64 / n as f64
     );
     println!(
         "  this process in all (with the gRPC client): {:.0} µs; p50 {:.2} ms (target <= 5 ms)",
