@@ -154,6 +154,10 @@ impl Store {
                 // Writers are serialised by the database anyway (BEGIN IMMEDIATE); a few
                 // connections let readers run beside the writer under WAL.
                 .max_connections(4)
+                // An embedded connection cannot be lost to the network, and sqlx's check
+                // on acquire (a ping) is one more hand-off to the connection's worker
+                // thread for every statement.
+                .test_before_acquire(false)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers run while one writer commits; FULL makes every
