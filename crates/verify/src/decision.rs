@@ -121,13 +121,15 @@ impl Verifier {
         let mut denials = Vec::new();
         for (job, (verdict, pinned)) in jobs.iter().zip(results) {
             let failed = matches!(verdict.result, VerdictResult::Fail | VerdictResult::Error);
-            let line = format!(
-                "policy {}, rule {}: {}",
-                verdict.policy, verdict.rule, verdict.message
-            );
+            let line = || {
+                format!(
+                    "policy {}, rule {}: {}",
+                    verdict.policy, verdict.rule, verdict.message
+                )
+            };
             match (failed, job.action) {
-                (true, FailureAction::Enforce) => denials.push(line),
-                (true, FailureAction::Audit) => decision.warnings.push(line),
+                (true, FailureAction::Enforce) => denials.push(line()),
+                (true, FailureAction::Audit) => decision.warnings.push(line()),
                 (false, _) => {
                     if let Some(value) = pinned {
                         for path in pointers.get(job.image.as_str()).into_iter().flatten() {
