@@ -11,7 +11,8 @@
 //! resolution with the same client) and the P-256 check by itself. A verification by tag
 //! is three round trips and one check; the ratio line says how much more than that it
 //! costs. Each line also gives how often the process slept per call (voluntary context
-//! switches): one per round trip, each of them expensive on a small VM.
+//! switches): one per round trip, each of them expensive on a small VM. The four lines
+//! are measured in alternating rounds and each prints its median round and the range.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,9 +25,11 @@ use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
 use signet_verify::{ArtifactCache, StaticKeys, VerdictResult, Verifier};
 
-/// Verifications measured; `SIGNET_BENCH_ITERATIONS` overrides it (e.g. a few hundred
-/// under valgrind).
+/// Calls measured per line, over all rounds; `SIGNET_BENCH_ITERATIONS` overrides it (e.g.
+/// a few hundred under valgrind).
 const ITERATIONS: u32 = 2000;
+/// Rounds the calls are split into.
+const ROUNDS: u32 = 5;
 
 fn iterations() -> u32 {
     std::env::var("SIGNET_BENCH_ITERATIONS")
@@ -107,64 +110,81 @@ spec:
         assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
     }
 
-    // By tag: tag resolution, signature manifest, payload blob, check (three round trips).
-    let by_tag = cpu_per(iterations, || async {
-        let v = verifier
-            .verify_entry(&ArtifactCache::default(), &image, entry)
-            .await;
-        assert_eq!(v.result, VerdictResult::Pass);
-    })
-    .await;
-
-    // By digest, as after `mutateDigest` or in a pinned manifest: two round trips.
-    let by_digest = cpu_per(iterations, || async {
-        let v = verifier
-            .verify_entry(&ArtifactCache::default(), &pinned, entry)
-            .await;
-        assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
-    })
-    .await;
-
-    // Baselines in the same run: one registry round trip (the tag resolution alone, a HEAD
-    // with no body) and the P-256 signature check alone.
-    let round_trip = cpu_per(iterations, || async {
-        let d = client
-            .resolve_digest(image.registry(), image.repository(), "v1")
-            .await
-            .expect("resolve");
-        assert_eq!(d, digest);
-    })
-    .await;
     let vk = key.verification_key().expect("vk");
     let message =
         b"bench payload of a typical simple-signing size ......................................";
     let sig = key.sign(message).expect("sign");
-    let check = cpu_per(iterations, || async {
-        vk.verify(message, &sig, signet_policy::SignatureAlgorithm::Sha256)
-            .expect("verify");
-    })
-    .await;
+    let per_round = iterations.div_ceil(ROUNDS);
+    let mut rounds = Vec::new();
+    // The four lines alternate, ROUNDS times: this machine's speed drifts from one second
+    // to the next, and figures mean something only beside their neighbours.
+    for _ in 0..ROUNDS {
+        // By tag: tag resolution, signature manifest, payload blob, check (three round
+        // trips).
+        let by_tag = cpu_per(per_round, || async {
+            let v = verifier
+                .verify_entry(&ArtifactCache::default(), &image, entry)
+                .await;
+            assert_eq!(v.result, VerdictResult::Pass);
+        })
+        .await;
+        // By digest, as after `mutateDigest` or in a pinned manifest: two round trips.
+        let by_digest = cpu_per(per_round, || async {
+            let v = verifier
+                .verify_entry(&ArtifactCache::default(), &pinned, entry)
+                .await;
+            assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
+        })
+        .await;
+        // Baselines: one registry round trip (the tag resolution alone, a HEAD with no
+        // body) and the P-256 signature check alone.
+        let round_trip = cpu_per(per_round, || async {
+            let d = client
+                .resolve_digest(image.registry(), image.repository(), "v1")
+                .await
+                .expect("resolve");
+            assert_eq!(d, digest);
+        })
+        .await;
+        let check = cpu_per(per_round, || async {
+            vk.verify(message, &sig, signet_policy::SignatureAlgorithm::Sha256)
+                .expect("verify");
+        })
+        .await;
+        rounds.push([by_tag, by_digest, round_trip, check]);
+    }
 
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("key-based verification, registry on loopback ({iterations} iterations each)");
-    for (what, m) in [
-        ("signet CPU per verification by tag:   ", &by_tag),
-        ("signet CPU per verification by digest:", &by_digest),
-        ("one registry round trip alone:        ", &round_trip),
-        ("P-256 signature check alone:          ", &check),
-    ] {
+    println!(
+        "key-based verification, registry on loopback ({ROUNDS} alternating rounds of {per_round} calls each; median round, range of rounds)"
+    );
+    let lines = [
+        "signet CPU per verification by tag:   ",
+        "signet CPU per verification by digest:",
+        "one registry round trip alone:        ",
+        "P-256 signature check alone:          ",
+    ];
+    let mut medians = Vec::new();
+    for (i, what) in lines.iter().enumerate() {
+        let mut cpus: Vec<Duration> = rounds.iter().map(|r| r[i].cpu).collect();
+        cpus.sort();
+        let sleeps = rounds.iter().map(|r| r[i].sleeps).sum::<f64>() / rounds.len() as f64;
+        let median = cpus[cpus.len() / 2];
+        medians.push(median);
         println!(
-            "  {what} {:>7.1} µs  ({:.2} sleeps per call)",
-            us(m.cpu),
-            m.sleeps
+            "  {what} {:>7.1} µs  ({:.0}–{:.0}; {sleeps:.2} sleeps per call)",
+            us(median),
+            us(cpus[0]),
+            us(cpus[cpus.len() - 1]),
         );
     }
     println!("  target for a verification: <= 300 µs");
     println!(
         "  by tag / (3 round trips + 1 check):    {:>7.2}",
-        by_tag.cpu.as_secs_f64() / (3.0 * round_trip.cpu.as_secs_f64() + check.cpu.as_secs_f64())
+        medians[0].as_secs_f64() / (3.0 * medians[2].as_secs_f64() + medians[3].as_secs_f64())
     );
-    let walls = &by_tag.walls;
+    let mut walls: Vec<Duration> = rounds.iter().flat_map(|r| r[0].walls.clone()).collect();
+    walls.sort();
     println!(
         "  wall p50 / p99 per verification by tag: {:.0} µs / {:.0} µs",
         us(walls[walls.len() / 2]),
