@@ -153,14 +153,27 @@ impl Service {
             .iter()
             .map(|a| a.policy.spec.webhook_timeout_seconds)
             .min();
-        tracing::info!(
-            cluster = %cluster,
-            namespace = %request.namespace,
-            kind = %request.kind.kind,
-            allowed = decision.allowed,
-            verdicts = decision.verdicts.len(),
-            "review"
-        );
+        // Every decision is in the reports; the log names denials, which someone may be
+        // waiting on, and leaves admissions (thousands a second in a busy fleet) to debug.
+        if decision.allowed {
+            tracing::debug!(
+                cluster = %cluster,
+                namespace = %request.namespace,
+                kind = %request.kind.kind,
+                name = %request.name,
+                verdicts = decision.verdicts.len(),
+                "review allowed"
+            );
+        } else {
+            tracing::info!(
+                cluster = %cluster,
+                namespace = %request.namespace,
+                kind = %request.kind.kind,
+                name = %request.name,
+                reason = decision.message.as_deref().unwrap_or(""),
+                "review denied"
+            );
+        }
         Ok(ReviewOutcome {
             decision,
             failure_policy,
