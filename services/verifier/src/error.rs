@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::store::StoreError;
 
 /// What went wrong, by kind.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// No credentials, or credentials that are invalid, expired or revoked.
     #[error("unauthenticated: {0}")]

@@ -1,12 +1,14 @@
 //! Issuing and checking tokens. The HMAC key is generated at first start and kept in the
 //! store, so every replica shares it and no default secret exists.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use moka::future::Cache;
 use serde::{Deserialize, Serialize};
 
 use super::{Principal, Role};
@@ -17,8 +19,8 @@ const SECRET_SETTING: &str = "jwt_hmac_key";
 /// How long a positive token check is reused: short enough that a revocation is felt
 /// within the second DESIGN.md allows, long enough to keep the store off the hot path.
 const CHECK_TTL: Duration = Duration::from_secs(1);
-/// Checks kept before stale ones are dropped.
-const MAX_CHECKED: usize = 10_000;
+/// Positive checks kept at most; beyond, the least used are dropped first.
+const MAX_CHECKED: u64 = 10_000;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -39,14 +41,16 @@ pub struct Authenticator {
     store: Store,
     /// Recent positive checks by token text, so a relay's repeated calls skip the HMAC
     /// and the store; only tokens whose signature verified get here.
-    checked: Arc<Mutex<HashMap<String, Checked>>>,
+    checked: Cache<String, Checked>,
+    /// Checks that went to the store (tests count them).
+    store_checks: Arc<AtomicU64>,
 }
 
 /// A positive token check.
+#[derive(Clone)]
 struct Checked {
     jti: String,
     principal: Principal,
-    at: Instant,
     /// `exp` of the claims, unix seconds.
     exp: Option<i64>,
 }
@@ -76,7 +80,12 @@ impl Authenticator {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
             store,
-            checked: Arc::new(Mutex::new(HashMap::new())),
+            checked: Cache::builder()
+                .max_capacity(MAX_CHECKED)
+                .time_to_live(CHECK_TTL)
+                .support_invalidation_closures()
+                .build(),
+            store_checks: Arc::default(),
         })
     }
 
@@ -120,9 +129,26 @@ impl Authenticator {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| unauth("the Authorization header is not a bearer token"))?
             .trim();
-        if let Some(p) = self.cached(token) {
-            return Ok(p);
+        // Concurrent calls with one token share one check: when its entry expires, a
+        // relay's calls in flight wait for one store read instead of each making one.
+        let checked = self
+            .checked
+            .try_get_with_by_ref(token, self.check(token))
+            .await
+            .map_err(|e: Arc<ApiError>| e.as_ref().clone())?;
+        if checked
+            .exp
+            .is_some_and(|exp| exp.saturating_mul(1000) <= now_ms())
+        {
+            self.checked.invalidate(token).await;
+            return Err(unauth("token expired"));
         }
+        Ok(checked.principal)
+    }
+
+    /// Verifies the token's signature and looks it up in the store.
+    async fn check(&self, token: &str) -> Result<Checked, ApiError> {
+        let unauth = |m: &str| ApiError::Unauthenticated(m.to_owned());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.required_spec_claims = HashSet::new();
         validation.leeway = 0;
@@ -132,6 +158,7 @@ impl Authenticator {
                 _ => unauth("invalid token"),
             })?
             .claims;
+        self.store_checks.fetch_add(1, Ordering::Relaxed);
         let record = self
             .store
             .get_token(&claims.jti)
@@ -144,46 +171,105 @@ impl Authenticator {
             return Err(unauth("token expired"));
         }
         let role = Role::parse(&record.role).ok_or_else(|| unauth("token with an unknown role"))?;
-        let principal = Principal {
-            token_id: record.id,
-            role,
-            cluster: record.cluster,
-        };
-        let checked = Checked {
+        Ok(Checked {
             jti: claims.jti,
-            principal: principal.clone(),
-            at: Instant::now(),
+            principal: Principal {
+                token_id: record.id,
+                role,
+                cluster: record.cluster,
+            },
             exp: claims.exp,
-        };
-        let mut m = self.lock();
-        if m.len() >= MAX_CHECKED {
-            m.retain(|_, c| c.at.elapsed() < CHECK_TTL);
-        }
-        m.insert(token.to_owned(), checked);
-        Ok(principal)
-    }
-
-    /// The principal of a token checked within [`CHECK_TTL`] and not expired since.
-    fn cached(&self, token: &str) -> Option<Principal> {
-        let m = self.lock();
-        let c = m.get(token)?;
-        let live = c.at.elapsed() < CHECK_TTL
-            && c.exp.is_none_or(|exp| exp.saturating_mul(1000) > now_ms());
-        live.then(|| c.principal.clone())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Checked>> {
-        self.checked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
     }
 
     /// Forgets cached checks (a token was revoked here or on another replica).
     pub fn forget(&self, id: Option<&str>) {
-        let mut m = self.lock();
         match id {
-            Some(id) => m.retain(|_, c| c.jti != id),
-            None => m.clear(),
+            Some(id) => {
+                let id = id.to_owned();
+                // Only fails when invalidation closures are not enabled; they are.
+                let _ = self
+                    .checked
+                    .invalidate_entries_if(move |_, c: &Checked| c.jti == id);
+            }
+            None => self.checked.invalidate_all(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn authenticator() -> (tempfile::TempDir, Store, Authenticator) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(None, dir.path()).await.expect("store");
+        store
+            .create_cluster("c1", &Default::default())
+            .await
+            .expect("cluster");
+        let auth = Authenticator::load(store.clone()).await.expect("auth");
+        (dir, store, auth)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_with_one_token_share_one_store_check() {
+        let (_dir, _store, auth) = authenticator().await;
+        let (record, jwt) = auth
+            .issue(Role::Cluster, Some("c1"), None, None)
+            .await
+            .expect("issue");
+        let header = format!("Bearer {jwt}");
+        let calls: Vec<_> = (0..32)
+            .map(|_| {
+                let (auth, header) = (auth.clone(), header.clone());
+                tokio::spawn(async move { auth.authenticate(Some(&header)).await })
+            })
+            .collect();
+        for call in calls {
+            let p = call.await.expect("task").expect("authenticated");
+            assert_eq!(p.token_id, record.id);
+            assert_eq!(p.cluster.as_deref(), Some("c1"));
+        }
+        assert_eq!(auth.store_checks.load(Ordering::Relaxed), 1);
+        // Forgetting (a revocation somewhere) sends the next call to the store again.
+        auth.forget(None);
+        auth.authenticate(Some(&header)).await.expect("again");
+        assert_eq!(auth.store_checks.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_revoked_token_is_refused_once_forgotten() {
+        let (_dir, store, auth) = authenticator().await;
+        let (record, jwt) = auth
+            .issue(Role::Cluster, Some("c1"), None, None)
+            .await
+            .expect("issue");
+        let header = format!("Bearer {jwt}");
+        auth.authenticate(Some(&header)).await.expect("valid");
+        assert!(store.revoke_token(&record.id).await.expect("revoke"));
+        auth.forget(Some(&record.id));
+        let err = auth.authenticate(Some(&header)).await.expect_err("revoked");
+        assert!(
+            matches!(&err, ApiError::Unauthenticated(m) if m == "token revoked"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_token_never_reaches_the_store_and_is_not_remembered() {
+        let (_dir, _store, auth) = authenticator().await;
+        for _ in 0..2 {
+            let err = auth
+                .authenticate(Some("Bearer not.a.jwt"))
+                .await
+                .expect_err("invalid");
+            assert!(
+                matches!(&err, ApiError::Unauthenticated(m) if m == "invalid token"),
+                "{err:?}"
+            );
+        }
+        assert_eq!(auth.store_checks.load(Ordering::Relaxed), 0);
+        assert_eq!(auth.checked.entry_count(), 0);
     }
 }
