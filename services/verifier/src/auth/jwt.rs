@@ -212,14 +212,19 @@ mod tests {
         (dir, store, auth)
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_calls_with_one_token_share_one_store_check() {
-        let (_dir, _store, auth) = authenticator().await;
+    /// A new token of cluster c1 and its `Authorization` value.
+    async fn cluster_token(auth: &Authenticator) -> (TokenRecord, String) {
         let (record, jwt) = auth
             .issue(Role::Cluster, Some("c1"), None, None)
             .await
             .expect("issue");
-        let header = format!("Bearer {jwt}");
+        (record, format!("Bearer {jwt}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_with_one_token_share_one_store_check() {
+        let (_dir, _store, auth) = authenticator().await;
+        let (record, header) = cluster_token(&auth).await;
         let calls: Vec<_> = (0..32)
             .map(|_| {
                 let (auth, header) = (auth.clone(), header.clone());
@@ -241,11 +246,7 @@ mod tests {
     #[tokio::test]
     async fn a_revoked_token_is_refused_once_forgotten() {
         let (_dir, store, auth) = authenticator().await;
-        let (record, jwt) = auth
-            .issue(Role::Cluster, Some("c1"), None, None)
-            .await
-            .expect("issue");
-        let header = format!("Bearer {jwt}");
+        let (record, header) = cluster_token(&auth).await;
         auth.authenticate(Some(&header)).await.expect("valid");
         assert!(store.revoke_token(&record.id).await.expect("revoke"));
         auth.forget(Some(&record.id));
