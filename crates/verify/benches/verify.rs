@@ -183,7 +183,10 @@ spec:
         "  by tag / (3 round trips + 1 check):    {:>7.2}",
         medians[0].as_secs_f64() / (3.0 * medians[2].as_secs_f64() + medians[3].as_secs_f64())
     );
-    let mut walls: Vec<Duration> = rounds.iter().flat_map(|r| r[0].walls.clone()).collect();
+    let mut walls: Vec<Duration> = rounds
+        .iter()
+        .flat_map(|r| r[0].walls.iter().copied())
+        .collect();
     walls.sort();
     println!(
         "  wall p50 / p99 per verification by tag: {:.0} µs / {:.0} µs",
@@ -209,7 +212,6 @@ where
     }
     let cpu = (signet_testkit::process_cpu_time() - before) / n;
     let sleeps = (voluntary_switches() - waits) as f64 / f64::from(n);
-    walls.sort();
     Measured { cpu, walls, sleeps }
 }
 
@@ -217,7 +219,7 @@ where
 struct Measured {
     /// CPU time per call.
     cpu: Duration,
-    /// Wall time of each call, sorted.
+    /// Wall time of each call, in call order.
     walls: Vec<Duration>,
     /// Voluntary context switches per call: how often the bench's thread slept.
     sleeps: f64,

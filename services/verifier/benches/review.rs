@@ -69,6 +69,14 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// p50 and p99 of sorted latencies, in ms.
+fn p50_p99(sorted: &[Duration]) -> (f64, f64) {
+    (
+        ms(sorted[sorted.len() / 2]),
+        ms(sorted[sorted.len() * 99 / 100]),
+    )
+}
+
 fn admission(images: &[String]) -> Vec<u8> {
     let containers: Vec<_> = images
         .iter()
@@ -370,21 +378,15 @@ async fn run(server: tokio::runtime::Handle) {
         .map(|(b, r)| format!("{:.2}", r / b))
         .collect();
     println!("  ratios of all rounds: {}", all.join(" "));
-    let lat = latencies(&verifier, &token, &warm, rps / 2.0).await;
+    let (p50, p99) = p50_p99(&latencies(&verifier, &token, &warm, rps / 2.0).await);
     println!(
-        "  at half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms (target p99 <= 2 ms)",
+        "  at half saturation ({:.0} req/s): p50 {p50:.2} ms, p99 {p99:.2} ms (target p99 <= 2 ms)",
         rps / 2.0,
-        ms(lat[lat.len() / 2]),
-        ms(lat[lat.len() * 99 / 100])
     );
     // The same load on the do-nothing server: what the client, the channel and two shared
     // cores add to every latency above.
-    let lat = latencies(&noop, &token, &warm, rps / 2.0).await;
-    println!(
-        "  the do-nothing baseline at that rate: p50 {:.2} ms, p99 {:.2} ms",
-        ms(lat[lat.len() / 2]),
-        ms(lat[lat.len() * 99 / 100])
-    );
+    let (p50, p99) = p50_p99(&latencies(&noop, &token, &warm, rps / 2.0).await);
+    println!("  the do-nothing baseline at that rate: p50 {p50:.2} ms, p99 {p99:.2} ms");
 
     // The engine alone (no gRPC, auth or store): the same warm decision.
     let policies: Vec<_> = service
