@@ -2,7 +2,7 @@
 //! serve REST and gRPC until a shutdown signal, then finish in-flight calls.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,6 +20,53 @@ use crate::metrics::Metrics;
 use crate::service::{CredentialsKey, IssuedToken, Service, StoreKeys};
 use crate::store::Store;
 
+/// The service's own secrets, each from a file every replica mounts or the environment.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    /// The HMAC key tokens are signed with; `None`: the key kept in the store.
+    pub jwt_key: Option<Vec<u8>>,
+    /// The key that seals registry credentials; `None`: they cannot be stored.
+    pub credentials_key: Option<CredentialsKey>,
+}
+
+impl Secrets {
+    /// Reads `--jwt-key-file` and `--credentials-key-file`, or `SIGNET_CREDENTIALS_KEY`.
+    pub fn load(config: &Config) -> anyhow::Result<Secrets> {
+        let jwt_key = match &config.jwt_key_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("reading the JWT key {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let env = std::env::var("SIGNET_CREDENTIALS_KEY").ok();
+        let credentials_key = match (&config.credentials_key_file, env) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "both --credentials-key-file and SIGNET_CREDENTIALS_KEY are set; set one"
+            ),
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the credentials key {}", path.display()))?;
+                Some(
+                    CredentialsKey::from_base64(&text)
+                        .map_err(anyhow::Error::msg)
+                        .with_context(|| path.display().to_string())?,
+                )
+            }
+            (None, Some(text)) => Some(
+                CredentialsKey::from_base64(&text)
+                    .map_err(anyhow::Error::msg)
+                    .context("SIGNET_CREDENTIALS_KEY")?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Secrets {
+            jwt_key,
+            credentials_key,
+        })
+    }
+}
+
 /// Builds the domain service on an open store, with the default in-process verdict
 /// cache and no Redis.
 pub async fn build_service(
@@ -31,14 +78,35 @@ pub async fn build_service(
 }
 
 /// Builds the domain service on an open store with the verdict cache `cache` (and its
-/// Redis tier when `cache.redis_url` is set).
+/// Redis tier when `cache.redis_url` is set); the credentials key, if any, comes from
+/// `SIGNET_CREDENTIALS_KEY`.
 pub async fn build_service_cached(
     store: Store,
     registry: RegistryConfig,
     trust: TrustRoot,
     cache: CacheOptions,
 ) -> anyhow::Result<Service> {
-    let auth = Authenticator::load(store.clone()).await?;
+    let credentials_key = match std::env::var("SIGNET_CREDENTIALS_KEY") {
+        Ok(text) => Some(CredentialsKey::from_base64(&text).map_err(anyhow::Error::msg)?),
+        Err(_) => None,
+    };
+    let secrets = Secrets {
+        jwt_key: None,
+        credentials_key,
+    };
+    build_service_with(store, registry, trust, cache, secrets).await
+}
+
+/// Builds the domain service on an open store with the verdict cache `cache` and the
+/// service's `secrets`.
+pub async fn build_service_with(
+    store: Store,
+    registry: RegistryConfig,
+    trust: TrustRoot,
+    cache: CacheOptions,
+    secrets: Secrets,
+) -> anyhow::Result<Service> {
+    let auth = Authenticator::load(store.clone(), secrets.jwt_key).await?;
     let registry = RegistryClient::new(registry)?;
     let mut config = cache.config;
     let redis = match cache.redis_url.as_deref() {
@@ -51,11 +119,7 @@ pub async fn build_service_cached(
     };
     let verifier =
         Verifier::new(registry, Arc::new(StoreKeys(store.clone())), trust).with_cache(config);
-    let credentials_key = match std::env::var("SIGNET_CREDENTIALS_KEY") {
-        Ok(text) => Some(CredentialsKey::from_base64(&text).map_err(anyhow::Error::msg)?),
-        Err(_) => None,
-    };
-    let service = Service::new(store, auth, verifier, credentials_key).await?;
+    let service = Service::new(store, auth, verifier, secrets.credentials_key).await?;
     service.reload_trust_roots().await?;
     Ok(match redis {
         Some(redis) => service.with_redis(redis),
@@ -85,7 +149,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ..RegistryConfig::default()
     };
     let cache = config.cache_options();
-    let service = build_service_cached(store, registry, TrustRoot::public_good()?, cache).await?;
+    let secrets = Secrets::load(&config)?;
+    let trust = TrustRoot::public_good()?;
+    let service = build_service_with(store, registry, trust, cache, secrets).await?;
     if let Some(token) = service.bootstrap_admin().await? {
         hand_over_admin_token(&token, config.admin_token_file.as_deref())?;
     }
@@ -129,6 +195,9 @@ fn hand_over_admin_token(token: &IssuedToken, file: Option<&Path>) -> anyhow::Re
                 .mode(0o600)
                 .open(path)
                 .with_context(|| format!("writing the admin token to {}", path.display()))?;
+            // `mode` applies only when the file is created; a file that was there keeps
+            // its mode unless it is set.
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             writeln!(f, "{}", token.token)?;
             tracing::info!(path = %path.display(), "bootstrap admin token written");
         }

@@ -22,7 +22,7 @@ pub struct Config {
     #[arg(long, env = "SIGNET_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
     /// Postgres URL; without one the embedded store in --data-dir is used.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
     /// Redis URL for the shared verdict cache; without one only the in-process cache is used.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
@@ -40,14 +40,27 @@ pub struct Config {
     #[arg(long, env = "SIGNET_CACHE_MAX_ENTRIES", default_value_t = 100_000)]
     pub cache_max_entries: u64,
     /// Where the embedded store keeps its data.
-    #[arg(long, env = "SIGNET_DATA_DIR", default_value = "./signet-data")]
+    #[arg(
+        long,
+        env = "SIGNET_DATA_DIR",
+        default_value = "./signet-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Where the first start writes the bootstrap admin token (mode 0600); printed once
     /// when not set.
     #[arg(long, env = "SIGNET_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// File holding the HMAC key tokens are signed with (at least 32 bytes, the same file
+    /// on every replica); without one the key is generated into the store at first start.
+    #[arg(long, env = "SIGNET_JWT_KEY_FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+    /// File holding the key that seals stored registry credentials (32 bytes, base64);
+    /// or set SIGNET_CREDENTIALS_KEY.
+    #[arg(long, env = "SIGNET_CREDENTIALS_KEY_FILE")]
+    pub credentials_key_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    #[arg(long, env = "SIGNET_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Allow plain-HTTP registries (tests and labs only).
     #[arg(long, env = "SIGNET_ALLOW_HTTP_REGISTRY")]

@@ -15,7 +15,10 @@ use signet_verifier::store::{
     NewPolicy, Store, StoreError, TokenRecord,
 };
 use sqlx::Connection as _;
+use support::PgDb;
 use tokio::sync::broadcast;
+
+mod support;
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -24,69 +27,6 @@ use tokio::sync::broadcast;
 enum Db {
     Sqlite(tempfile::TempDir),
     Postgres(PgDb),
-}
-
-/// A PostgreSQL database made for one test.
-struct PgDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        // Drop runs outside async (and maybe while unwinding): use a thread with its
-        // own runtime. WITH (FORCE) ends the test's connections still open.
-        let admin = self.admin_url.clone();
-        let name = self.name.clone();
-        let done = std::thread::spawn(move || -> Result<(), String> {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let mut c = sqlx::PgConnection::connect(&admin)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut c)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                c.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) | Err(e) = done.map_err(|_| "panicked".to_string()) {
-            eprintln!("could not drop test database {}: {e}", self.name);
-        }
-    }
-}
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// `url` with its database (the path) replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 /// One test's context: the backend and the database its stores open.
@@ -98,23 +38,7 @@ impl Ctx {
     async fn new(backend: Backend) -> Ctx {
         let db = match backend {
             Backend::Sqlite => Db::Sqlite(tempfile::tempdir().expect("tempdir")),
-            Backend::Postgres => {
-                let admin = admin_url();
-                let name = format!("signet_test_{}", signet_verifier::store::new_id());
-                let mut c = sqlx::PgConnection::connect(&admin)
-                    .await
-                    .expect("PostgreSQL for the store tests ($DATABASE_URL or 127.0.0.1:5432)");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .expect("create test database");
-                c.close().await.expect("close admin connection");
-                Db::Postgres(PgDb {
-                    url: with_database(&admin, &name),
-                    admin_url: admin,
-                    name,
-                })
-            }
+            Backend::Postgres => Db::Postgres(PgDb::create().await),
         };
         Ctx { db }
     }
@@ -195,6 +119,7 @@ both_backends!(
     credentials,
     clusters,
     tokens,
+    one_first_admin_among_replicas,
     decisions_filters,
     decisions_pagination,
     decisions_summary,
@@ -809,6 +734,36 @@ fn ids_of(ts: &[TokenRecord]) -> Vec<String> {
 
 // ---------------------------------------------------------------------------
 // Decisions
+
+/// Replicas starting together on a fresh store each try to create the bootstrap admin:
+/// exactly one succeeds, and none once an admin token works.
+async fn one_first_admin_among_replicas(ctx: Ctx) {
+    let replicas = [ctx.open().await, ctx.open().await, ctx.open().await];
+    let tries = replicas.iter().enumerate().flat_map(|(r, store)| {
+        (0..4).map(move |i| {
+            let t = token(&format!("first-{r}-{i}"), "admin", None);
+            async move { store.create_first_admin_token(&t).await.expect("try") }
+        })
+    });
+    let created = futures_util::future::join_all(tries).await;
+    assert_eq!(created.iter().filter(|c| **c).count(), 1, "{created:?}");
+    assert_eq!(replicas[0].count_admin_tokens().await.expect("count"), 1);
+
+    // Once every admin token is revoked, a later start may bootstrap again.
+    let first = replicas[1].list_tokens(None).await.expect("list");
+    assert!(replicas[1]
+        .revoke_token(&first[0].id)
+        .await
+        .expect("revoke"));
+    assert!(replicas[2]
+        .create_first_admin_token(&token("again", "admin", None))
+        .await
+        .expect("after revocation"));
+    assert!(!replicas[0]
+        .create_first_admin_token(&token("third", "admin", None))
+        .await
+        .expect("an admin works again"));
+}
 
 async fn decisions_filters(ctx: Ctx) {
     let store = ctx.open().await;

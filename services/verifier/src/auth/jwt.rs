@@ -1,5 +1,6 @@
-//! Issuing and checking tokens. The HMAC key is generated at first start and kept in the
-//! store, so every replica shares it and no default secret exists.
+//! Issuing and checking tokens. The HMAC key comes from a file every replica mounts, or is
+//! generated at first start and kept in the store, so every replica shares it and no
+//! default secret exists.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,8 @@ const SECRET_SETTING: &str = "jwt_hmac_key";
 const CHECK_TTL: Duration = Duration::from_secs(1);
 /// Positive checks kept at most; beyond, the least used are dropped first.
 const MAX_CHECKED: u64 = 10_000;
+/// Shortest HMAC key accepted from a file: HS256's own output size.
+pub const MIN_KEY_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -69,13 +72,25 @@ pub(crate) fn random_hex(bytes: usize) -> Result<String, ApiError> {
 }
 
 impl Authenticator {
-    /// Loads the signing key from the store, creating it on first start.
-    pub async fn load(store: Store) -> Result<Self, ApiError> {
-        let fresh = base64::engine::general_purpose::STANDARD.encode(random_hex(32)?);
-        let stored = store.put_setting_if_absent(SECRET_SETTING, &fresh).await?;
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(stored)
-            .map_err(|_| ApiError::Internal("stored JWT key is not base64".into()))?;
+    /// Signs and checks with `key` when one is given (read from a file by the caller),
+    /// otherwise with the key kept in the store, created on first start.
+    pub async fn load(store: Store, key: Option<Vec<u8>>) -> Result<Self, ApiError> {
+        let key = match key {
+            Some(key) if key.len() < MIN_KEY_BYTES => {
+                return Err(ApiError::bad_request(format!(
+                    "the JWT key has {} bytes; at least {MIN_KEY_BYTES} are needed",
+                    key.len()
+                )))
+            }
+            Some(key) => key,
+            None => {
+                let fresh = base64::engine::general_purpose::STANDARD.encode(random_hex(32)?);
+                let stored = store.put_setting_if_absent(SECRET_SETTING, &fresh).await?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(stored)
+                    .map_err(|_| ApiError::Internal("stored JWT key is not base64".into()))?
+            }
+        };
         Ok(Authenticator {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
@@ -91,6 +106,30 @@ impl Authenticator {
 
     /// Issues a token; the JWT is returned once and never stored.
     pub async fn issue(
+        &self,
+        role: Role,
+        cluster: Option<&str>,
+        ttl: Option<Duration>,
+        description: Option<&str>,
+    ) -> Result<(TokenRecord, String), ApiError> {
+        let (record, jwt) = self.sign(role, cluster, ttl, description)?;
+        self.store.create_token(&record).await?;
+        Ok((record, jwt))
+    }
+
+    /// Issues an admin token that never expires, only when no usable admin token exists
+    /// (the first start, even when several replicas start at once).
+    pub async fn issue_first_admin(
+        &self,
+        description: &str,
+    ) -> Result<Option<(TokenRecord, String)>, ApiError> {
+        let (record, jwt) = self.sign(Role::Admin, None, None, Some(description))?;
+        let created = self.store.create_first_admin_token(&record).await?;
+        Ok(created.then_some((record, jwt)))
+    }
+
+    /// A new token record and its signed JWT, not yet stored.
+    fn sign(
         &self,
         role: Role,
         cluster: Option<&str>,
@@ -116,7 +155,6 @@ impl Authenticator {
         };
         let jwt = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))?;
-        self.store.create_token(&record).await?;
         Ok((record, jwt))
     }
 
@@ -208,8 +246,43 @@ mod tests {
             .create_cluster("c1", &Default::default())
             .await
             .expect("cluster");
-        let auth = Authenticator::load(store.clone()).await.expect("auth");
+        let auth = Authenticator::load(store.clone(), None)
+            .await
+            .expect("auth");
         (dir, store, auth)
+    }
+
+    #[tokio::test]
+    async fn a_key_from_a_file_signs_for_every_replica_and_stays_out_of_the_store() {
+        let (_dir, store, _) = authenticator().await;
+        let key = b"0123456789abcdef0123456789abcdef-shared-by-replicas".to_vec();
+        let a = Authenticator::load(store.clone(), Some(key.clone()))
+            .await
+            .expect("replica a");
+        let b = Authenticator::load(store.clone(), Some(key))
+            .await
+            .expect("replica b");
+        let (_, token) = cluster_token(&a).await;
+        let principal = b
+            .authenticate(Some(&token))
+            .await
+            .expect("b accepts a's token");
+        assert_eq!(principal.cluster.as_deref(), Some("c1"));
+
+        // The store's generated key is a different key: it refuses the file key's tokens.
+        let stored = Authenticator::load(store.clone(), None)
+            .await
+            .expect("stored key");
+        let refused = stored
+            .authenticate(Some(&token))
+            .await
+            .expect_err("other key");
+        assert!(refused.to_string().contains("invalid token"), "{refused}");
+
+        let short = Authenticator::load(store, Some(vec![7; MIN_KEY_BYTES - 1]))
+            .await
+            .expect_err("short key");
+        assert!(short.to_string().contains("31 bytes"), "{short}");
     }
 
     /// A new token of cluster c1 and its `Authorization` value.

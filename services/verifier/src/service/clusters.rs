@@ -133,15 +133,17 @@ impl Service {
         if self.store.count_admin_tokens().await? > 0 {
             return Ok(None);
         }
-        let token = self
-            .issue_token(&NewToken {
-                role: Role::Admin,
-                cluster: None,
-                ttl_seconds: None,
-                description: Some("bootstrap admin".into()),
-            })
-            .await?;
-        Ok(Some(token))
+        let Some((record, jwt)) = self.auth.issue_first_admin("bootstrap admin").await? else {
+            return Ok(None);
+        };
+        tracing::info!(token.id = %record.id, "bootstrap admin token issued");
+        Ok(Some(IssuedToken {
+            id: record.id,
+            role: Role::Admin,
+            cluster: None,
+            expires_at: record.expires_at,
+            token: jwt,
+        }))
     }
 
     /// Replaces a cluster's labels; this replica's next Review already sees them

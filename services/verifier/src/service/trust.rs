@@ -166,7 +166,7 @@ impl Service {
         password: &str,
     ) -> Result<bool, ApiError> {
         let key = self.credentials_key.as_ref().ok_or_else(|| {
-            ApiError::bad_request("storing registry credentials needs SIGNET_CREDENTIALS_KEY (32 bytes, base64) on the verifier")
+            ApiError::bad_request("storing registry credentials needs a credentials key on the verifier (--credentials-key-file or SIGNET_CREDENTIALS_KEY: 32 bytes, base64)")
         })?;
         if registry.is_empty() || registry.contains('/') {
             return Err(ApiError::bad_request(format!(
@@ -203,7 +203,7 @@ impl Service {
             if !summaries.is_empty() {
                 tracing::warn!(
                     count = summaries.len(),
-                    "stored registry credentials need SIGNET_CREDENTIALS_KEY to be used"
+                    "stored registry credentials need the credentials key (--credentials-key-file or SIGNET_CREDENTIALS_KEY) to be used"
                 );
             }
             return Ok(());

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{check_name, flag, now_ms, Change, ChangeKind, Store, StoreError};
+use super::{check_name, flag, now_ms, Backend, Change, ChangeKind, Store, StoreError};
 
 /// The roles a token may have.
 pub const TOKEN_ROLES: [&str; 3] = ["admin", "cluster", "reader"];
@@ -46,11 +46,30 @@ macro_rules! columns {
     };
 }
 
+/// Admin tokens that still work at `$1` (unix ms), as a literal for `concat!`.
+macro_rules! active_admins {
+    () => {
+        "role = 'admin' AND revoked = 0 AND (expires_at IS NULL OR expires_at > $1)"
+    };
+}
+
 impl Store {
     /// Stores a new token. [`StoreError::Conflict`] when the id exists,
     /// [`StoreError::Invalid`] for an unknown role or a `cluster` token without a
     /// cluster, [`StoreError::NotFound`] when its cluster is not registered.
     pub async fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.insert_token(t, false).await.map(|_| ())
+    }
+
+    /// Stores `t` only when no usable admin token exists, and says whether it did.
+    /// Replicas that start together on a fresh store all see no admin; the check and the
+    /// insert are one transaction that keeps other writers of `tokens` out, so exactly
+    /// one of them creates the bootstrap token.
+    pub async fn create_first_admin_token(&self, t: &TokenRecord) -> Result<bool, StoreError> {
+        self.insert_token(t, true).await
+    }
+
+    async fn insert_token(&self, t: &TokenRecord, first_admin: bool) -> Result<bool, StoreError> {
         check_name("token id", &t.id)?;
         if !TOKEN_ROLES.contains(&t.role.as_str()) {
             return Err(StoreError::Invalid(format!(
@@ -64,6 +83,25 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
+        if first_admin {
+            // SQLite's BEGIN IMMEDIATE already excludes other writers.
+            if self.backend() == Backend::Postgres {
+                sqlx::query("LOCK TABLE tokens IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let admins: i64 = sqlx::query_scalar(concat!(
+                "SELECT COUNT(*) FROM tokens WHERE ",
+                active_admins!()
+            ))
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+            if admins > 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
         if let Some(cluster) = &t.cluster {
             let found: Option<String> =
                 sqlx::query_scalar("SELECT name FROM clusters WHERE name = $1")
@@ -94,7 +132,8 @@ impl Store {
         }
         let change = Change::new(ChangeKind::Token, t.id.clone());
         self.notify_in(&mut tx, &change).await?;
-        self.commit(tx, vec![change]).await
+        self.commit(tx, vec![change]).await?;
+        Ok(true)
     }
 
     /// The token `id`, if any (revoked and expired ones included).
@@ -165,10 +204,10 @@ impl Store {
     /// How many admin tokens are usable now (not revoked, not expired): zero means
     /// the service must create a bootstrap admin token.
     pub async fn count_admin_tokens(&self) -> Result<i64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked = 0 \
-             AND (expires_at IS NULL OR expires_at > $1)",
-        )
+        let n: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM tokens WHERE ",
+            active_admins!()
+        ))
         .bind(now_ms())
         .fetch_one(self.pool())
         .await?;
