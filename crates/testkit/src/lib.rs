@@ -1,6 +1,7 @@
 //! Test helpers for Signet's integration tests: a real CNCF Distribution registry
 //! (`docker-registry`, plain HTTP, TLS with a test CA, htpasswd basic auth), images pushed
-//! through the registry API, and the real cosign CLI to sign, attest and verify them.
+//! through the registry API, the real cosign CLI to sign, attest and verify them, and a TCP
+//! proxy that can cut a test off from a real server (PostgreSQL) and restore it.
 //!
 //! The binaries come from `scripts/install-test-tools.sh` (see `../shared/TESTING.md`).
 //! Every [`Registry`] owns a temporary folder (config, storage, logs, certificates) and its
@@ -10,6 +11,7 @@
 mod ca;
 mod cosign;
 mod measure;
+mod proxy;
 mod push;
 mod registry;
 
@@ -17,6 +19,7 @@ use std::path::PathBuf;
 
 pub use cosign::{ensure_success, Cosign};
 pub use measure::process_cpu_time;
+pub use proxy::TcpProxy;
 pub use push::push_random_image;
 pub use registry::{LoggedRequest, Registry, RegistryOptions};
 

@@ -14,13 +14,18 @@
 //! - a commit that fails because the store is unavailable is retried with backoff, rows
 //!   kept (ids make a retry that follows a lost acknowledgement harmless); the outage is
 //!   logged once when it starts and once when it ends;
+//! - while the store is known to be unavailable, new rows are refused with
+//!   [`StoreError::Unavailable`], so the calls that would have made them fail cleanly
+//!   (the relay then applies the policy's `failurePolicy`) instead of being answered
+//!   with decisions that exist only in this process's memory;
 //! - [`DecisionJournal::flush`] waits until everything queued before it is committed:
 //!   report queries call it, so a replica always reads its own decisions, and shutdown
 //!   calls it, so a stopped verifier has stored everything it answered.
 //!
-//! A process that crashes loses what is queued, at most one batch under ordinary load.
+//! A process that crashes loses what is queued: under ordinary load, the rows of the last
+//! [`LINGER`]; during an outage, only the rows queued before it was noticed.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,6 +60,8 @@ struct State {
     dropped: AtomicU64,
     /// Why commits fail, while they fail because the store is unavailable.
     failing: Mutex<Option<String>>,
+    /// `failing` is set: read by every append, so kept apart from the lock.
+    unavailable: AtomicBool,
 }
 
 impl State {
@@ -62,6 +69,19 @@ impl State {
         self.failing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records that commits fail for `why`; true when the outage begins with this call.
+    fn fail(&self, why: String) -> bool {
+        let began = self.failing().replace(why).is_none();
+        self.unavailable.store(true, Ordering::Release);
+        began
+    }
+
+    /// Records that commits succeed; true when an outage ends with this call.
+    fn recover(&self) -> bool {
+        self.unavailable.store(false, Ordering::Release);
+        self.failing().take().is_some()
     }
 }
 
@@ -88,13 +108,20 @@ impl DecisionJournal {
     }
 
     /// Queues `rows` for the store; returns once they are queued, waiting only when the
-    /// queue is full. Rows the store would refuse are refused here, with the reason.
+    /// queue is full. Rows the store would refuse are refused here, with the reason, and
+    /// so is every row while the store is unavailable.
     pub async fn append(&self, rows: Vec<DecisionRecord>) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         for row in &rows {
             super::decisions::check_decision(row)?;
+        }
+        if self.state.unavailable.load(Ordering::Acquire) {
+            let why = self.failure().unwrap_or_default();
+            return Err(StoreError::Unavailable(format!(
+                "decisions cannot be recorded now: {why}"
+            )));
         }
         let n = rows.len();
         // Counted before sending: the writer may commit them before `send` returns.
@@ -213,14 +240,13 @@ async fn insert_until_stored(
     loop {
         match store.insert_decisions(rows).await {
             Ok(()) => {
-                if state.failing().take().is_some() {
+                if state.recover() {
                     tracing::info!(rows = rows.len(), "decisions are stored again");
                 }
                 return Ok(());
             }
             Err(StoreError::Unavailable(why)) => {
-                let began = state.failing().replace(why.clone()).is_none();
-                if began {
+                if state.fail(why.clone()) {
                     tracing::warn!(
                         error = %why,
                         backlog = state.backlog.load(Ordering::Relaxed),
@@ -362,11 +388,19 @@ mod tests {
         journal.flush().await.expect("flush");
         assert_eq!(count(&store).await, 1);
         store.close().await;
-        // The writer keeps the row and retries: a flush cannot finish, an append can.
+        // The writer keeps the row queued before the outage was known and retries: a
+        // flush cannot finish.
         journal.append(vec![row("y")]).await.expect("queued");
         assert!(!journal.flush_within(Duration::from_millis(300)).await);
         assert_eq!(journal.backlog(), 1);
         let why = journal.failure().expect("failing");
         assert!(why.contains("closed"), "{why}");
+        // Once it is known, new rows are refused rather than kept only in memory.
+        let refused = journal.append(vec![row("z")]).await.expect_err("refused");
+        assert!(
+            matches!(&refused, StoreError::Unavailable(m) if m.contains("cannot be recorded")),
+            "{refused:?}"
+        );
+        assert_eq!(journal.backlog(), 1);
     }
 }
