@@ -178,7 +178,7 @@ pub async fn delete_root(
 }
 
 /// Registry credentials as sent; the password is sealed and never returned.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CredentialBody {
     /// Registry host (`ghcr.io`, `registry.example.com:5000`).
     pub registry: String,
@@ -186,6 +186,17 @@ pub struct CredentialBody {
     pub username: String,
     /// Password or token.
     pub password: String,
+}
+
+/// The password never reaches a log line, even through a `{:?}` of the body.
+impl std::fmt::Debug for CredentialBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialBody")
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Stored credentials as listed: no secret.
@@ -248,4 +259,22 @@ pub async fn delete_credential(
     c.require_admin()?;
     s.service.delete_credential(&registry).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_is_not_in_debug_output() {
+        let body = super::CredentialBody {
+            registry: "ghcr.io".into(),
+            username: "bot".into(),
+            password: "hunter2-secret".into(),
+        };
+        let shown = format!("{body:?}");
+        assert!(
+            shown.contains("ghcr.io") && shown.contains("bot"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+    }
 }
