@@ -1,26 +1,34 @@
-//! The REST API over a real store: every route × role, bad input, the OpenAPI drift check.
+//! The REST API over a real store (PostgreSQL, a database per test): every route × role,
+//! bad input, the OpenAPI drift check.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use signet_verifier::cache::CacheOptions;
 use signet_verifier::http::{router, AppState};
 use signet_verifier::metrics::Metrics;
-use signet_verifier::service::{NewToken, Service};
+use signet_verifier::service::{CredentialsKey, NewToken, Service};
+use signet_verifier::store::{now_ms, DecisionRecord};
 use signet_verifier::{app, auth::Role, store::Store};
 use signet_verify::registry::{RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
+use support::PgDb;
+
+mod support;
 
 struct Server {
     addr: SocketAddr,
     service: Service,
-    _dir: tempfile::TempDir,
+    _db: PgDb,
     admin: String,
     reader: String,
     cluster: String,
     revoked: String,
     expired: String,
+    /// A reader token's id, for the route that revokes tokens.
+    spare: String,
 }
 
 const POLICY: &str = "apiVersion: kyverno.io/v1
@@ -40,16 +48,33 @@ spec:
                     secret: {name: k, namespace: ns}
 ";
 
-async fn start(max_body: usize) -> Server {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open(None, dir.path()).await.expect("store");
+/// A server taking bodies up to `max_body` bytes; with `sealing`, it has a key to seal
+/// registry credentials with.
+async fn start(max_body: usize, sealing: bool) -> Server {
+    let db = PgDb::create().await;
+    let store = Store::open(Some(&db.url), &std::env::temp_dir())
+        .await
+        .expect("store");
     let registry = RegistryConfig {
         default_transport: Transport::Http,
         ..RegistryConfig::default()
     };
-    let service = app::build_service(store, registry, TrustRoot::default())
-        .await
-        .expect("service");
+    let secrets = app::Secrets {
+        jwt_key: None,
+        credentials_key: sealing.then(|| {
+            CredentialsKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+                .expect("key")
+        }),
+    };
+    let service = app::build_service_with(
+        store,
+        registry,
+        TrustRoot::default(),
+        CacheOptions::default(),
+        secrets,
+    )
+    .await
+    .expect("service");
     let admin = service
         .bootstrap_admin()
         .await
@@ -92,6 +117,11 @@ async fn start(max_body: usize) -> Server {
         .await
         .expect("expired")
         .token;
+    let spare = service
+        .issue_token(&issue(Role::Reader, None, None))
+        .await
+        .expect("spare")
+        .id;
     let state = AppState {
         service: service.clone(),
         metrics: Metrics::default(),
@@ -106,12 +136,13 @@ async fn start(max_body: usize) -> Server {
     Server {
         addr,
         service,
-        _dir: dir,
+        _db: db,
         admin,
         reader,
         cluster: cluster.token,
         revoked: revoked.token,
         expired,
+        spare,
     }
 }
 
@@ -150,12 +181,52 @@ enum Want {
 
 #[tokio::test]
 async fn every_route_by_every_role() {
-    let s = start(1024 * 1024).await;
+    let s = start(1024 * 1024, true).await;
     use Want::*;
     let key = json!({"namespace": "ns", "name": "k2", "pem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM\n5/KAQN0/KjHcorm/J5yctVd7iEcnessRQjU917hmKO6JWVGHpDguIyakZA==\n-----END PUBLIC KEY-----\n"});
+    let root: Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata().join(
+            "sigstore-conformance/bundle-verify/bundle-with-sct-with-extensions/trusted_root.json",
+        ))
+        .expect("a trusted_root.json in the test data"),
+    )
+    .expect("JSON");
+    let revoke_spare = format!("/v1/tokens/{}", s.spare);
     // (method, path, body, admin, reader, cluster)
     type Row<'a> = (Method, &'a str, Option<Value>, Want, Want, Want);
     let table: Vec<Row> = vec![
+        (
+            Method::POST,
+            "/v1/trust-roots",
+            Some(json!({"name": "corp", "trustedRoot": root})),
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::GET,
+            "/v1/trust-roots/corp",
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::POST,
+            "/v1/registry-credentials",
+            Some(json!({"registry": "registry.example.com", "username": "u", "password": "p"})),
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::POST,
+            "/v1/clusters",
+            Some(json!({"name": "short-lived", "labels": {"env": "test"}})),
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
         (Method::GET, "/v1/policies", None, Ok, Forbidden, Forbidden),
         (
             Method::POST,
@@ -299,7 +370,41 @@ async fn every_route_by_every_role() {
             Forbidden,
             Forbidden,
         ),
+        (
+            Method::DELETE,
+            "/v1/trust-roots/corp",
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::DELETE,
+            "/v1/registry-credentials/registry.example.com",
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::DELETE,
+            "/v1/clusters/short-lived",
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::DELETE,
+            &revoke_spare,
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
     ];
+    let covered: Vec<(Method, &str)> = table.iter().map(|r| (r.0.clone(), r.1)).collect();
+    assert_every_api_route_is_in(&covered);
     for (method, path, body, admin, reader, cluster) in table {
         for token in [None, Some(&s.revoked), Some(&s.expired)] {
             let (status, v) = call(
@@ -334,9 +439,54 @@ async fn every_route_by_every_role() {
     }
 }
 
+/// The shared test data (`$SIGNET_TESTDATA`, or `../shared/testdata` beside the checkout).
+fn testdata() -> std::path::PathBuf {
+    std::env::var_os("SIGNET_TESTDATA")
+        .map(Into::into)
+        .unwrap_or_else(|| signet_testkit::workspace_root().join("../shared/testdata"))
+}
+
+/// Fails naming every operation of the committed OpenAPI document under `/v1` that no
+/// row of `rows` calls, so a new route cannot go without its role checks.
+fn assert_every_api_route_is_in(rows: &[(Method, &str)]) {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(signet_testkit::workspace_root().join("openapi/openapi.json"))
+            .expect("openapi/openapi.json"),
+    )
+    .expect("JSON");
+    let matches = |template: &str, path: &str| {
+        let path = path.split('?').next().unwrap_or(path);
+        let t: Vec<&str> = template.split('/').collect();
+        let p: Vec<&str> = path.split('/').collect();
+        // A policy's name may hold a slash (`namespace/name`): its parameter takes the rest.
+        let rest = template.starts_with("/v1/policies/") && t.last() == Some(&"{name}");
+        (t.len() == p.len() || (rest && p.len() > t.len()))
+            && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
+    };
+    let mut missing = Vec::new();
+    for (template, operations) in spec["paths"].as_object().expect("paths") {
+        if !template.starts_with("/v1/") {
+            continue;
+        }
+        for method in operations.as_object().expect("operations").keys() {
+            let method: Method = method.to_uppercase().parse().expect("method");
+            if !rows
+                .iter()
+                .any(|(m, p)| *m == method && matches(template, p))
+            {
+                missing.push(format!("{method} {template}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes without role checks: {missing:?}"
+    );
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_with_clear_errors() {
-    let s = start(4096).await;
+    let s = start(4096, false).await;
     let admin = Some(s.admin.as_str());
     let broken = POLICY.replace(
         "validationFailureAction: Enforce",
@@ -411,6 +561,23 @@ async fn bad_input_is_refused_with_clear_errors() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    // Malformed YAML: a 400 naming where the document breaks, not a crash or a 500.
+    let (status, v) = call(
+        &s,
+        Method::POST,
+        "/v1/policies",
+        admin,
+        Some(Value::String(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: [unclosed\n".into(),
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"], "bad_request", "{v}");
+    assert!(
+        v.to_string().contains("line"),
+        "the error says where the YAML breaks: {v}"
+    );
     let (status, v) = call(&s, Method::GET, "/v1/nothing-here", admin, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(v["error"], "not_found");
@@ -453,7 +620,7 @@ async fn bad_input_is_refused_with_clear_errors() {
 
 #[tokio::test]
 async fn health_readiness_metrics_and_fleet_scoping() {
-    let s = start(1024 * 1024).await;
+    let s = start(1024 * 1024, false).await;
     let (status, _) = call(&s, Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, v) = call(&s, Method::GET, "/readyz", None, None).await;
@@ -526,4 +693,60 @@ fn openapi_document_is_committed_and_current() {
     assert!(committed == current, "openapi/openapi.json differs from the served document; regenerate with SIGNET_UPDATE_OPENAPI=1 cargo test -p signet-verifier --test rest");
     let doc: Value = serde_json::from_str(&committed).expect("json");
     assert!(doc["paths"]["/v1/policies"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn a_cluster_token_reads_only_its_own_reports() {
+    let s = start(1024 * 1024, false).await;
+    let row = |id: &str, cluster: &str| DecisionRecord {
+        id: id.into(),
+        time: now_ms(),
+        cluster: cluster.into(),
+        namespace: "team".into(),
+        kind: "Pod".into(),
+        name: format!("pod-{id}"),
+        operation: "CREATE".into(),
+        image: "registry.example.com/app:v1".into(),
+        digest: None,
+        policy: "require-signed".into(),
+        policy_version: 1,
+        rule: "r".into(),
+        result: "pass".into(),
+        action: "enforce".into(),
+        message: String::new(),
+        dry_run: false,
+    };
+    s.service
+        .store()
+        .insert_decisions(&[row("a", "prod-eu"), row("b", "other"), row("c", "prod-eu")])
+        .await
+        .expect("decisions");
+    let clusters = |v: &Value| -> Vec<String> {
+        let mut c: Vec<String> = v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| d["cluster"].as_str().expect("cluster").to_owned())
+            .collect();
+        c.sort();
+        c
+    };
+    // Without a filter, a cluster's token sees its own cluster's decisions only.
+    let (status, v) = call(&s, Method::GET, "/v1/reports", Some(&s.cluster), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(clusters(&v), ["prod-eu", "prod-eu"], "{v}");
+    let (status, v) = call(
+        &s,
+        Method::GET,
+        "/v1/reports/summary",
+        Some(&s.cluster),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(!v.to_string().contains("\"other\""), "{v}");
+    // A reader sees the fleet.
+    let (status, v) = call(&s, Method::GET, "/v1/reports", Some(&s.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(clusters(&v), ["other", "prod-eu", "prod-eu"], "{v}");
 }
