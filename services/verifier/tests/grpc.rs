@@ -1,5 +1,5 @@
-//! The gRPC API end to end: a real server on a loopback port, over a real `Service` on the
-//! embedded store, a real Distribution registry, images signed with Signet's own signer,
+//! The gRPC API end to end: a real server on a loopback port, over a real `Service` on
+//! PostgreSQL, a real Distribution registry, images signed with Signet's own signer,
 //! called with the generated tonic client.
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +24,12 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-/// A verifier serving gRPC on 127.0.0.1, its store in a temp dir, and a registry.
+use support::PgDb;
+
+mod support;
+
+/// A verifier serving gRPC on 127.0.0.1, its store in a PostgreSQL database of its own,
+/// and a registry.
 struct Harness {
     registry: Registry,
     service: Service,
@@ -33,7 +38,7 @@ struct Harness {
     signer: SigningKey,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), signet_verifier::grpc::ServeError>>>,
-    _dir: tempfile::TempDir,
+    _db: PgDb,
 }
 
 fn registry_config() -> RegistryConfig {
@@ -46,8 +51,10 @@ fn registry_config() -> RegistryConfig {
 impl Harness {
     async fn start() -> Harness {
         let registry = Registry::start().await.expect("start registry");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(None, dir.path()).await.expect("open store");
+        let db = PgDb::create().await;
+        let store = Store::open(Some(&db.url), &std::env::temp_dir())
+            .await
+            .expect("open store");
         let service = signet_verifier::app::build_service(
             store,
             registry_config(),
@@ -79,7 +86,7 @@ impl Harness {
             signer: SigningKey::generate().expect("signing key"),
             stop: Some(stop),
             server: Some(server),
-            _dir: dir,
+            _db: db,
         }
     }
 
@@ -748,4 +755,92 @@ async fn shutdown_stops_the_server() {
             .is_err(),
         "nothing listens after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entrys_failure_action_overrides_the_policys() {
+    let h = Harness::start().await;
+    let token = h.register("alpha", &[]).await;
+    let (tagged, _) = h.image("app", "unsigned").await;
+    let mut client = h.client().await;
+    let with_entry_action = |policy: String, action: &str| {
+        policy.replace(
+            "        - imageReferences:",
+            &format!("        - failureAction: {action}\n          imageReferences:"),
+        )
+    };
+
+    // Enforce policy, Audit entry: admitted with the failure as a warning.
+    h.apply(&with_entry_action(
+        h.policy("entry-audits", "Enforce", "", ""),
+        "Audit",
+    ))
+    .await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&tagged], false),
+    )
+    .await
+    .expect("review");
+    assert!(response.allowed, "{}", response.message);
+    assert_eq!(response.warnings.len(), 1, "{:?}", response.warnings);
+    assert!(
+        response.warnings[0].contains("entry-audits"),
+        "{:?}",
+        response.warnings
+    );
+    h.service
+        .delete_policy("entry-audits")
+        .await
+        .expect("delete");
+
+    // Audit policy, Enforce entry: denied.
+    h.apply(&with_entry_action(
+        h.policy("entry-enforces", "Audit", "", ""),
+        "Enforce",
+    ))
+    .await;
+    let response = review(
+        &mut client,
+        Some(&token),
+        pod_request("u2", "team", &[&tagged], false),
+    )
+    .await
+    .expect("review");
+    assert!(!response.allowed);
+    assert!(
+        response.message.contains("entry-enforces"),
+        "{}",
+        response.message
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_token_is_refused() {
+    let h = Harness::start().await;
+    h.register("alpha", &[]).await;
+    let expired = h
+        .service
+        .issue_token(&NewToken {
+            role: Role::Cluster,
+            cluster: Some("alpha".into()),
+            ttl_seconds: Some(0),
+            description: None,
+        })
+        .await
+        .expect("token")
+        .token;
+    let mut client = h.client().await;
+    let status = review(
+        &mut client,
+        Some(&expired),
+        pod_request("u1", "team", &["nginx"], false),
+    )
+    .await
+    .expect_err("expired");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("expired"), "{status:?}");
+    h.stop().await;
 }
