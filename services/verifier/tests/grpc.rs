@@ -844,3 +844,26 @@ async fn an_expired_token_is_refused() {
     assert!(status.message().contains("expired"), "{status:?}");
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_request_is_refused() {
+    let h = Harness::start().await;
+    let token = h.register("alpha", &[]).await;
+    let mut client = h.client().await;
+    let huge = vec![b' '; signet_verifier::grpc::MAX_MESSAGE_BYTES + 1];
+    let status = review(&mut client, Some(&token), huge)
+        .await
+        .expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(status.message().contains("too large"), "{status:?}");
+    // The server goes on serving.
+    let fine = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &["nginx"], false),
+    )
+    .await
+    .expect("a normal request after it");
+    assert!(fine.allowed, "no policy applies: {}", fine.message);
+    h.stop().await;
+}
