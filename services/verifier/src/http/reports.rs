@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{Caller, Json};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::store::{DecisionFilter, DecisionRecord};
+use crate::store::{DecisionFilter, DecisionRecord, RESULT_FILTERS};
 
 /// Report filters; all optional.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -24,7 +24,7 @@ pub struct ReportQuery {
     pub image: Option<String>,
     /// Image digest.
     pub digest: Option<String>,
-    /// pass, fail, skip or error.
+    /// pass, fail, warn (a fail under Audit), error or skip; fail selects warnings too.
     pub result: Option<String>,
     /// From this time (Unix milliseconds).
     pub since: Option<i64>,
@@ -39,9 +39,10 @@ pub struct ReportQuery {
 impl ReportQuery {
     fn filter(&self) -> Result<DecisionFilter, ApiError> {
         if let Some(r) = &self.result {
-            if !["pass", "fail", "skip", "error"].contains(&r.as_str()) {
+            if !RESULT_FILTERS.contains(&r.as_str()) {
                 return Err(ApiError::bad_request(format!(
-                    "result {r:?}: expected pass, fail, skip or error"
+                    "result {r:?}: expected one of {}",
+                    RESULT_FILTERS.join(", ")
                 )));
             }
         }
