@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json as Out;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, Json};
+use super::extract::{Caller, Json, Path, Query};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::store::{DecisionFilter, DecisionRecord, RESULT_FILTERS};
