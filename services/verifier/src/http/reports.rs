@@ -186,7 +186,8 @@ pub async fn summary(
         .collect()))
 }
 
-/// The cluster's `wgpolicyk8s.io/v1alpha2` PolicyReports, one per namespace.
+/// The cluster's `wgpolicyk8s.io/v1alpha2` PolicyReports as Kyverno writes them: one per
+/// resource (its `scope`), with the latest result of each of its policy rules and images.
 #[utoipa::path(get, path = "/v1/clusters/{name}/policyreports", tag = "reports", params(("name" = String, Path)),
     responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn policy_reports(
