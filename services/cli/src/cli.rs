@@ -97,6 +97,7 @@ pub enum TokenCommand {
     },
 }
 
+/// The filters of `GET /v1/reports`, paging, and the output format.
 #[derive(Debug, Args)]
 pub struct ReportsArgs {
     /// Cluster.
@@ -105,18 +106,35 @@ pub struct ReportsArgs {
     /// Namespace.
     #[arg(long)]
     pub namespace: Option<String>,
-    /// Policy.
+    /// Policy (name, or namespace/name for a namespaced Policy).
     #[arg(long)]
     pub policy: Option<String>,
-    /// Image.
+    /// Image as written in the resource; ending in `*`, every image that starts with the rest
+    /// (`ghcr.io/acme/*`).
     #[arg(long)]
     pub image: Option<String>,
-    /// pass, fail, skip or error.
+    /// Image digest (sha256:…).
     #[arg(long)]
+    pub digest: Option<String>,
+    /// Result: pass, fail, warn (a fail under Audit), error or skip; fail includes warn.
+    #[arg(long, value_parser = ["pass", "fail", "warn", "error", "skip"])]
     pub result: Option<String>,
-    /// At most this many decisions.
-    #[arg(long, default_value_t = 100)]
-    pub limit: u32,
+    /// Decisions from this time on: RFC 3339 (2026-01-31T12:00:00Z) or a duration before
+    /// now (90s, 15m, 1h, 7d, 2w, 1h30m).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Decisions before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Decisions per page, newest first (1–1000; default 100, or 1000 with --all).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+    /// Start after this cursor (printed on stderr when more decisions follow a page).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Every matching decision: follow the cursor through every page.
+    #[arg(long)]
+    pub all: bool,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "table")]
     pub output: Output,

@@ -581,6 +581,19 @@ async fn bad_input_is_refused_with_clear_errors() {
     let (status, v) = call(&s, Method::GET, "/v1/nothing-here", admin, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(v["error"], "not_found");
+    // Query and path parameters that do not parse get the API's JSON error naming them.
+    for (path, parameter) in [
+        ("/v1/reports?since=abc", "since"),
+        ("/v1/reports?cluster=prod-eu&limit=x", "limit"),
+        ("/v1/reports/summary?until=1.5", "until"),
+        ("/v1/clusters/%FF/policyreports", "name"),
+    ] {
+        let (status, v) = call(&s, Method::GET, path, admin, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(v["error"], "bad_request", "{path}: a JSON error body: {v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(message.contains(parameter), "{path}: {message}");
+    }
     let (status, v) = call(
         &s,
         Method::POST,

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json as Out;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, Json};
+use super::extract::{Caller, Json, Path, Query};
 use super::policies_out;
 use super::AppState;
 use crate::auth::Role;

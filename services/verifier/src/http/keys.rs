@@ -1,11 +1,11 @@
 //! `/v1/keys`, `/v1/trust-roots`, `/v1/registry-credentials`: the material policies name.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json as Out;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, Json};
+use super::extract::{Caller, Json, Path};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
 

@@ -1,11 +1,11 @@
 //! `/v1/policies`: Kyverno documents in, stored and enforced as written.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use super::extract::{Caller, Text};
+use super::extract::{Caller, Path, Text};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::service::{AppliedPolicy, PolicySummary};

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json as Out;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, Json};
+use super::extract::{Caller, Json, Path, Query};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::store::{DecisionFilter, DecisionRecord};
+use crate::store::{DecisionFilter, DecisionRecord, RESULT_FILTERS};
 
 /// Report filters; all optional.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -24,7 +24,7 @@ pub struct ReportQuery {
     pub image: Option<String>,
     /// Image digest.
     pub digest: Option<String>,
-    /// pass, fail, skip or error.
+    /// pass, fail, warn (a fail under Audit), error or skip; fail selects warnings too.
     pub result: Option<String>,
     /// From this time (Unix milliseconds).
     pub since: Option<i64>,
@@ -39,9 +39,10 @@ pub struct ReportQuery {
 impl ReportQuery {
     fn filter(&self) -> Result<DecisionFilter, ApiError> {
         if let Some(r) = &self.result {
-            if !["pass", "fail", "skip", "error"].contains(&r.as_str()) {
+            if !RESULT_FILTERS.contains(&r.as_str()) {
                 return Err(ApiError::bad_request(format!(
-                    "result {r:?}: expected pass, fail, skip or error"
+                    "result {r:?}: expected one of {}",
+                    RESULT_FILTERS.join(", ")
                 )));
             }
         }
@@ -185,7 +186,8 @@ pub async fn summary(
         .collect()))
 }
 
-/// The cluster's `wgpolicyk8s.io/v1alpha2` PolicyReports, one per namespace.
+/// The cluster's `wgpolicyk8s.io/v1alpha2` PolicyReports as Kyverno writes them: one per
+/// resource (its `scope`), with the latest result of each of its policy rules and images.
 #[utoipa::path(get, path = "/v1/clusters/{name}/policyreports", tag = "reports", params(("name" = String, Path)),
     responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn policy_reports(

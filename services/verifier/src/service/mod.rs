@@ -5,6 +5,7 @@ mod callers;
 mod clusters;
 mod keys;
 mod policies;
+mod policy_report;
 mod reports;
 mod review;
 pub mod selector;

@@ -1,16 +1,19 @@
 //! Reports: recorded decisions across the fleet, filtered and paginated; summaries; and
 //! `wgpolicyk8s.io/v1alpha2` PolicyReports as Kyverno writes them.
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::policy_report::{self, Reporting, Subject};
+use super::review::PIPELINE_OPERATION;
 use super::Service;
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
-use crate::store::{DecisionFilter, DecisionRecord, SummaryRow};
+use crate::store::{DecisionFilter, DecisionRecord, SummaryRow, MAX_PAGE};
 
 /// One page of decisions.
 #[derive(Debug, Clone, Serialize)]
@@ -86,8 +89,10 @@ impl Service {
         Ok(self.store.summary(&filter).await?)
     }
 
-    /// The cluster's PolicyReports, one per namespace, latest result per (resource,
-    /// policy, rule, image), as Kyverno's reports controller writes them.
+    /// The cluster's PolicyReports as Kyverno's reports controller writes them: one per
+    /// resource, with the results of the latest admission of it under each policy rule
+    /// (one per image), for the policies that apply to the cluster now. Pipeline checks
+    /// (`POST /v1/verify`) judged no cluster resource and are left out.
     pub async fn policy_reports(
         &self,
         caller: &Principal,
@@ -98,102 +103,74 @@ impl Service {
                 "a cluster token reads only its own cluster's reports".into(),
             ));
         }
-        if self.store.get_cluster(cluster).await?.is_none() {
+        let Some(record) = self.store.get_cluster(cluster).await? else {
             return Err(ApiError::NotFound(format!("cluster {cluster}")));
-        }
+        };
         self.settle_decisions().await;
+        // Kyverno drops the results of policies that are gone from the cluster.
+        let active = self.active_policies();
+        let applying: BTreeSet<String> = Service::policies_for(&active, &record.labels)
+            .iter()
+            .map(|a| a.policy.qualified_name())
+            .collect();
         let filter = DecisionFilter {
             cluster: Some(cluster.to_owned()),
             ..DecisionFilter::default()
         };
-        let mut latest: BTreeMap<(String, String, String, String, String, String), DecisionRecord> =
+        // When each (resource, policy, rule) was last evaluated; an evaluation's verdicts
+        // (one per image) share its time.
+        let mut evaluated: HashMap<(Subject, String, String), i64> = HashMap::new();
+        let mut kept: BTreeMap<Subject, BTreeMap<(String, String, String), DecisionRecord>> =
             BTreeMap::new();
         let mut cursor = None;
         loop {
             let (items, next) = self
                 .store
-                .query_decisions(&filter, 1000, cursor.as_deref())
+                .query_decisions(&filter, MAX_PAGE, cursor.as_deref())
                 .await?;
+            // Newest first: the first time seen for a key is its latest evaluation.
             for d in items {
-                let key = (
-                    d.namespace.clone(),
-                    d.kind.clone(),
-                    d.name.clone(),
-                    d.policy.clone(),
-                    d.rule.clone(),
-                    d.image.clone(),
-                );
-                // Newest first: the first seen is the latest.
-                latest.entry(key).or_insert(d);
+                if d.operation == PIPELINE_OPERATION || !applying.contains(&d.policy) {
+                    continue;
+                }
+                let subject = Subject {
+                    namespace: d.namespace.clone(),
+                    kind: d.kind.clone(),
+                    name: d.name.clone(),
+                };
+                let latest = *evaluated
+                    .entry((subject.clone(), d.policy.clone(), d.rule.clone()))
+                    .or_insert(d.time);
+                if d.time == latest {
+                    kept.entry(subject)
+                        .or_default()
+                        .entry((d.policy.clone(), d.rule.clone(), d.image.clone()))
+                        .or_insert(d);
+                }
             }
             match next {
                 Some(n) => cursor = Some(n),
                 None => break,
             }
         }
-        let mut by_ns: BTreeMap<String, Vec<DecisionRecord>> = BTreeMap::new();
-        for d in latest.into_values() {
-            by_ns.entry(d.namespace.clone()).or_default().push(d);
+        // Each result reports under the annotations of the revision that decided it.
+        let mut reporting = BTreeMap::new();
+        for d in kept.values().flat_map(BTreeMap::values) {
+            if let Entry::Vacant(slot) = reporting.entry((d.policy.clone(), d.policy_version)) {
+                let revision = self
+                    .store
+                    .get_policy_revision(&d.policy, d.policy_version)
+                    .await?;
+                slot.insert(
+                    revision
+                        .map(|rev| Reporting::of_document(&rev.document))
+                        .unwrap_or_default(),
+                );
+            }
         }
-        Ok(by_ns
-            .into_iter()
-            .map(|(ns, ds)| policy_report(cluster, &ns, &ds))
+        Ok(kept
+            .iter()
+            .map(|(subject, ds)| policy_report::build(cluster, subject, ds.values(), &reporting))
             .collect())
     }
-}
-
-fn report_result(d: &DecisionRecord) -> &'static str {
-    match (d.result.as_str(), d.action.as_str()) {
-        ("pass", _) => "pass",
-        ("fail", "audit") => "warn",
-        ("fail", _) => "fail",
-        ("skip", _) => "skip",
-        _ => "error",
-    }
-}
-
-fn policy_report(cluster: &str, namespace: &str, ds: &[DecisionRecord]) -> Value {
-    let mut summary = BTreeMap::from([
-        ("pass", 0),
-        ("fail", 0),
-        ("warn", 0),
-        ("error", 0),
-        ("skip", 0),
-    ]);
-    let results: Vec<Value> = ds
-        .iter()
-        .map(|d| {
-            let result = report_result(d);
-            *summary.entry(result).or_default() += 1;
-            json!({
-                "source": "signet",
-                "policy": d.policy,
-                "rule": d.rule,
-                "result": result,
-                "message": d.message,
-                "scored": true,
-                "category": "Software Supply Chain Security",
-                "severity": "high",
-                "timestamp": {"seconds": d.time / 1000, "nanos": 0},
-                "properties": {"image": d.image, "digest": d.digest.clone().unwrap_or_default(), "cluster": cluster},
-                "resources": [{"kind": d.kind, "name": d.name, "namespace": namespace}]
-            })
-        })
-        .collect();
-    let name = if namespace.is_empty() {
-        "cpol-signet".to_owned()
-    } else {
-        format!("polr-ns-{namespace}")
-    };
-    let mut metadata = json!({"name": name, "labels": {"app.kubernetes.io/managed-by": "signet", "signet.dev/cluster": cluster}});
-    if !namespace.is_empty() {
-        metadata["namespace"] = json!(namespace);
-    }
-    json!({
-        "apiVersion": "wgpolicyk8s.io/v1alpha2",
-        "kind": if namespace.is_empty() { "ClusterPolicyReport" } else { "PolicyReport" },
-        "metadata": metadata,
-        "results": results,
-        "summary": summary,
-    })
 }

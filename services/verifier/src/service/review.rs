@@ -34,6 +34,10 @@ struct Resource<'a> {
     operation: &'a str,
 }
 
+/// The operation recorded for a pipeline check (`POST /v1/verify`, gRPC VerifyImage): it
+/// judged an image, not a cluster resource.
+pub(crate) const PIPELINE_OPERATION: &str = "VERIFY";
+
 /// A decision's id: the time in milliseconds (12 hex digits) then 8 random bytes. Ids that
 /// grow with time are appended at the end of the primary-key index instead of scattered
 /// through it, which keeps each commit's page writes few.
@@ -215,7 +219,7 @@ impl Service {
             namespace,
             kind: "Pod",
             name: "",
-            operation: "VERIFY",
+            operation: PIPELINE_OPERATION,
         };
         self.record(&at, &decision, &versions).await?;
         Ok(decision)

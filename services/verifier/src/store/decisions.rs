@@ -22,6 +22,9 @@ pub const MAX_PAGE: u32 = 1000;
 
 /// Results a decision may have.
 const RESULTS: [&str; 4] = ["pass", "fail", "skip", "error"];
+/// Results a [`DecisionFilter`] may select: those recorded, and `warn` (a fail under
+/// audit), as the summary counts them.
+pub const RESULT_FILTERS: [&str; 5] = ["pass", "fail", "warn", "error", "skip"];
 /// Failure actions a decision may have been taken under.
 const ACTIONS: [&str; 2] = ["enforce", "audit"];
 /// Rows per PostgreSQL INSERT: bounds the size of one bound JSON value.

@@ -44,7 +44,7 @@ use tokio::task::JoinHandle;
 
 pub use clusters::ClusterRecord;
 pub use credentials::{CredentialSecret, CredentialSummary};
-pub use decisions::{DecisionFilter, DecisionRecord, SummaryRow, MAX_PAGE};
+pub use decisions::{DecisionFilter, DecisionRecord, SummaryRow, MAX_PAGE, RESULT_FILTERS};
 pub use error::StoreError;
 pub use journal::DecisionJournal;
 pub use keys::KeyRecord;

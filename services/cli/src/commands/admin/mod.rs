@@ -3,10 +3,12 @@
 
 mod client;
 pub mod login;
+mod reports;
 mod resources;
 
 pub use client::Client;
+pub use reports::reports;
 pub use resources::{
     apply, cluster_list, cluster_register, delete_policy, get_policy, key_create, list_policies,
-    reports, revoke,
+    revoke,
 };

@@ -7,7 +7,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::client::{Body, Client};
-use crate::cli::{Output, ReportsArgs};
 
 /// Splits a YAML file into documents (JSON files are one document).
 fn documents(text: &str) -> Vec<String> {
@@ -164,58 +163,8 @@ pub async fn revoke(c: &Client, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `signet reports [filters]`
-pub async fn reports(c: &Client, a: &ReportsArgs) -> anyhow::Result<()> {
-    let mut q = vec![format!("limit={}", a.limit)];
-    for (k, v) in [
-        ("cluster", &a.cluster),
-        ("namespace", &a.namespace),
-        ("policy", &a.policy),
-        ("image", &a.image),
-        ("result", &a.result),
-    ] {
-        if let Some(v) = v {
-            q.push(format!("{k}={}", urlencode(v)));
-        }
-    }
-    let (_, v) = c
-        .call(Method::GET, &format!("/v1/reports?{}", q.join("&")), None)
-        .await?;
-    match a.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&v["items"])?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = v["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|d| {
-                    vec![
-                        s(&d["cluster"]),
-                        s(&d["namespace"]),
-                        s(&d["image"]),
-                        format!("{}/{}", s(&d["policy"]), s(&d["rule"])),
-                        s(&d["result"]).to_uppercase(),
-                        s(&d["message"]),
-                    ]
-                })
-                .collect();
-            table(
-                &[
-                    "CLUSTER",
-                    "NAMESPACE",
-                    "IMAGE",
-                    "POLICY/RULE",
-                    "RESULT",
-                    "MESSAGE",
-                ],
-                &rows,
-            );
-        }
-    }
-    Ok(())
-}
-
-fn s(v: &Value) -> String {
+/// A JSON value as table text: strings bare, null empty.
+pub(super) fn s(v: &Value) -> String {
     v.as_str().map(str::to_owned).unwrap_or_else(|| {
         if v.is_null() {
             String::new()
@@ -225,7 +174,8 @@ fn s(v: &Value) -> String {
     })
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes a query parameter value.
+pub(super) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -236,7 +186,8 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn table(header: &[&str], rows: &[Vec<String>]) {
+/// Prints rows under a header, columns padded to their widest cell.
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) {
     let cols = header.len();
     let widths: Vec<usize> = (0..cols)
         .map(|i| {
