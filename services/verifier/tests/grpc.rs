@@ -1,6 +1,7 @@
-//! The gRPC API end to end: a real server on a loopback port, over a real `Service` on the
-//! embedded store, a real Distribution registry, images signed with Signet's own signer,
-//! called with the generated tonic client.
+//! The gRPC API end to end: the verifier served as the binary serves it (`app::serve`, REST
+//! and gRPC on loopback ports), over a real `Service` on the embedded store, a real
+//! Distribution registry, images signed with Signet's own signer, called with the
+//! generated tonic client.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use signet_policy::image::ImageRef;
 use signet_proto::v1::verifier_client::VerifierClient;
 use signet_proto::v1::{FailurePolicy, ReviewRequest, ReviewResponse, VerifyImageRequest};
 use signet_testkit::{push_random_image, Registry};
+use signet_verifier::app::Listeners;
 use signet_verifier::auth::Role;
 use signet_verifier::service::{NewToken, Service};
 use signet_verifier::store::{DecisionFilter, Store};
@@ -20,19 +22,21 @@ use signet_verify::signing::sign_image;
 use signet_verify::trust::TrustRoot;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-/// A verifier serving gRPC on 127.0.0.1, its store in a temp dir, and a registry.
+/// A verifier serving gRPC and REST on 127.0.0.1, its store in a temp dir, and a registry.
 struct Harness {
     registry: Registry,
     service: Service,
+    /// gRPC.
     addr: SocketAddr,
+    /// REST (`/metrics`).
+    http_addr: SocketAddr,
     admin: String,
     signer: SigningKey,
     stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<Result<(), signet_verifier::grpc::ServeError>>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -61,12 +65,18 @@ impl Harness {
             .expect("bootstrap")
             .expect("a first admin token")
             .token;
-        let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-        let addr = incoming.local_addr().expect("local addr");
+        let loopback = "127.0.0.1:0".parse().expect("addr");
+        let listeners = Listeners {
+            http: tokio::net::TcpListener::bind(loopback).await.expect("bind"),
+            grpc: signet_verifier::grpc::bind(loopback).expect("bind"),
+        };
+        let addr = listeners.grpc.local_addr().expect("local addr");
+        let http_addr = listeners.http.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(signet_verifier::grpc::serve_incoming(
+        let server = tokio::spawn(signet_verifier::app::serve(
             service.clone(),
-            incoming,
+            listeners,
+            1024 * 1024,
             async {
                 let _ = stopped.await;
             },
@@ -75,6 +85,7 @@ impl Harness {
             registry,
             service,
             addr,
+            http_addr,
             admin,
             signer: SigningKey::generate().expect("signing key"),
             stop: Some(stop),
@@ -85,6 +96,15 @@ impl Harness {
 
     fn host(&self) -> String {
         self.registry.host()
+    }
+
+    /// The `/metrics` exposition, as Prometheus scrapes it.
+    async fn metrics(&self) -> String {
+        let response = reqwest::get(format!("http://{}/metrics", self.http_addr))
+            .await
+            .expect("GET /metrics");
+        assert!(response.status().is_success(), "{}", response.status());
+        response.text().await.expect("metrics text")
     }
 
     async fn client(&self) -> VerifierClient<Channel> {
@@ -178,6 +198,30 @@ metadata:
     }
 }
 
+/// The value of the sample `name` whose labels include every one of `labels`; `None`
+/// when there is none.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, set) = match series.split_once('{') {
+                Some((metric, rest)) => (metric, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            let present: Vec<(&str, &str)> = set
+                .split(',')
+                .filter_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    Some((k, v.trim_matches('"')))
+                })
+                .collect();
+            (metric == name && labels.iter().all(|l| present.contains(l)))
+                .then(|| value.parse().ok())
+                .flatten()
+        })
+}
+
 fn pod_request<S: AsRef<str>>(uid: &str, namespace: &str, images: &[S], dry_run: bool) -> Vec<u8> {
     let containers: Vec<_> = images
         .iter()
@@ -266,16 +310,26 @@ async fn a_signed_image_is_allowed_and_pinned_to_its_digest() {
     assert_eq!(v.result, "pass");
     assert!(!v.attestors_satisfied.is_empty(), "{v:?}");
 
-    // The relay's version is recorded as the cluster's.
-    let cluster = h
-        .service
-        .store()
-        .get_cluster("alpha")
-        .await
-        .expect("store")
-        .expect("cluster");
+    // The relay's version is recorded as the cluster's, by a heartbeat written behind
+    // the answer.
+    let cluster = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let cluster = h
+                .service
+                .store()
+                .get_cluster("alpha")
+                .await
+                .expect("store")
+                .expect("cluster");
+            if cluster.last_seen.is_some() {
+                return cluster;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the heartbeat is written");
     assert_eq!(cluster.relay_version.as_deref(), Some("0.1.0-test"));
-    assert!(cluster.last_seen.is_some());
     h.stop().await;
 }
 
@@ -748,4 +802,93 @@ async fn shutdown_stops_the_server() {
             .is_err(),
         "nothing listens after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_grpc_calls_verdicts_latency_and_cache_hits() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (signed, _) = h.signed_image("app", "v1").await;
+    let (unsigned, _) = h.image("app", "unsigned").await;
+    let (other, _) = h.image("other", "v1").await;
+    let mut client = h.client().await;
+
+    let pass = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&signed], false),
+    )
+    .await
+    .expect("review");
+    assert_eq!(pass.verdicts[0].result, "pass");
+    let fail = review(
+        &mut client,
+        Some(&token),
+        pod_request("u2", "team", &[&unsigned], false),
+    )
+    .await
+    .expect("review");
+    assert_eq!(fail.verdicts[0].result, "fail");
+    let verified = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: other.clone(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect("verify image")
+        .into_inner();
+    assert_eq!(verified.verdicts[0].result, "fail");
+    let status = review(
+        &mut client,
+        None,
+        pod_request("u3", "team", &[&signed], false),
+    )
+    .await
+    .expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let before = h.metrics().await;
+    // The same image under the same policy again: answered from the verdict cache.
+    let again = review(
+        &mut client,
+        Some(&token),
+        pod_request("u4", "team", &[&signed], false),
+    )
+    .await
+    .expect("repeated review");
+    assert_eq!(again.verdicts[0].result, "pass");
+
+    let text = h.metrics().await;
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        sample(&text, name, labels).unwrap_or_else(|| panic!("{name} {labels:?} in\n{text}"))
+    };
+    let calls = "signet_grpc_requests_total";
+    assert_eq!(value(calls, &[("method", "Review"), ("code", "Ok")]), 3.0);
+    assert_eq!(
+        value(calls, &[("method", "Review"), ("code", "Unauthenticated")]),
+        1.0
+    );
+    assert_eq!(
+        value(calls, &[("method", "VerifyImage"), ("code", "Ok")]),
+        1.0
+    );
+    let verdicts = "signet_verdicts_total";
+    assert_eq!(value(verdicts, &[("result", "pass")]), 2.0);
+    assert_eq!(value(verdicts, &[("result", "fail")]), 2.0);
+    for none in ["warn", "error", "skip"] {
+        assert_eq!(value(verdicts, &[("result", none)]), 0.0, "{none}");
+    }
+    assert_eq!(
+        value("signet_verification_duration_seconds_count", &[]),
+        4.0
+    );
+    let hits = "signet_cache_hits_total";
+    assert_eq!(sample(&before, hits, &[]), Some(0.0), "{before}");
+    assert_eq!(value(hits, &[]), 1.0);
+    assert_eq!(value("signet_verifications_total", &[]), 3.0);
+    h.stop().await;
 }
