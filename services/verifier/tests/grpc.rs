@@ -892,3 +892,55 @@ async fn metrics_count_grpc_calls_verdicts_latency_and_cache_hits() {
     assert_eq!(value("signet_verifications_total", &[]), 3.0);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_answers_with_its_request_id() {
+    let h = Harness::start().await;
+    let token = h.register("alpha", &[]).await;
+    let mut client = h.client().await;
+    let call = || {
+        authorized(
+            review_request(pod_request("u1", "team", &["nginx"], false)),
+            Some(&token),
+        )
+    };
+    let id_of = |metadata: &tonic::metadata::MetadataMap| {
+        metadata
+            .get("x-request-id")
+            .expect("x-request-id in the response metadata")
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    };
+
+    // Without one, each call is given its own UUID.
+    let first = id_of(client.review(call()).await.expect("review").metadata());
+    let second = id_of(client.review(call()).await.expect("review").metadata());
+    for id in [&first, &second] {
+        let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+    }
+    assert_ne!(first, second);
+
+    // The caller's own is kept, on an answer and on an error alike.
+    let mut given = call();
+    given
+        .metadata_mut()
+        .insert("x-request-id", "relay-7f3a".parse().expect("value"));
+    let answered = client.review(given).await.expect("review");
+    assert_eq!(id_of(answered.metadata()), "relay-7f3a");
+    let mut refused = authorized(
+        VerifyImageRequest {
+            image: "nginx".into(),
+            ..VerifyImageRequest::default()
+        },
+        None,
+    );
+    refused
+        .metadata_mut()
+        .insert("x-request-id", "ci-run-12".parse().expect("value"));
+    let status = client.verify_image(refused).await.expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(id_of(status.metadata()), "ci-run-12");
+    h.stop().await;
+}

@@ -1,7 +1,8 @@
 //! gRPC (`proto/signet/v1/verifier.proto`): `Review` for relays, `VerifyImage` for
 //! pipelines and the CLI. Like the REST handlers, these are thin: authenticate the
 //! `authorization` metadata, call [`Service`], convert the answer; every error goes
-//! through the one table in [`crate::error`]. Around them, [`observe`] counts every call.
+//! through the one table in [`crate::error`]. Around them, [`observe`] gives each call a
+//! request id and a span, and counts it.
 
 pub mod observe;
 mod review;
