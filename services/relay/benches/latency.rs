@@ -41,7 +41,6 @@ use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Channel;
 
 const COMMAND: &str = "cargo bench -p signet-relay --bench latency";
@@ -538,13 +537,11 @@ async fn run() {
         .await
         .expect("cluster");
     let token = token.token;
-    // TCP_NODELAY as signet_verifier::grpc::serve sets it.
-    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind")
-        .with_nodelay(Some(true));
+    let incoming = signet_verifier::grpc::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
     let verifier_addr = incoming.local_addr().expect("addr");
     tokio::spawn(signet_verifier::grpc::serve_incoming(
         service.clone(),
+        signet_verifier::metrics::Metrics::default(),
         incoming,
         std::future::pending(),
     ));

@@ -172,12 +172,11 @@ async fn serve_noop() -> SocketAddr {
 }
 
 async fn serve_verifier(service: Service) -> SocketAddr {
-    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind")
-        .with_nodelay(Some(true));
+    let incoming = signet_verifier::grpc::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
     let addr = incoming.local_addr().expect("addr");
     tokio::spawn(signet_verifier::grpc::serve_incoming(
         service,
+        signet_verifier::metrics::Metrics::default(),
         incoming,
         std::future::pending(),
     ));

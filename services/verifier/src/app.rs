@@ -1,16 +1,19 @@
 //! Start-up: open the store, load keys and policies, bootstrap the first admin token,
 //! serve REST and gRPC until a shutdown signal, then finish in-flight calls.
 
+use std::future::Future;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures_util::FutureExt;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
 use signet_verify::Verifier;
 use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
 
 use crate::auth::Authenticator;
 use crate::cache::{CacheOptions, RedisStore};
@@ -156,17 +159,45 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         hand_over_admin_token(&token, config.admin_token_file.as_deref())?;
     }
     let _watch = service.watch_changes();
+    let listeners = Listeners {
+        http: TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?,
+        grpc: crate::grpc::bind(config.grpc_addr)?,
+    };
+    serve(service, listeners, config.max_body_bytes, shutdown_signal()).await
+}
+
+/// The verifier's listeners, bound already (port 0 in tests, read back with `local_addr`).
+#[derive(Debug)]
+pub struct Listeners {
+    /// REST, `/metrics` and the probes.
+    pub http: TcpListener,
+    /// gRPC (see [`crate::grpc::bind`]).
+    pub grpc: TcpIncoming,
+}
+
+/// Serves REST and gRPC over `service`, sharing one set of metrics, until `shutdown`
+/// resolves. Then both stop accepting connections and finish the calls in flight, and
+/// the decisions queued by then are written to the store before this returns.
+pub async fn serve(
+    service: Service,
+    listeners: Listeners,
+    max_body_bytes: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = Metrics::default();
     let state = AppState {
         service: service.clone(),
-        metrics: Metrics::default(),
+        metrics: metrics.clone(),
     };
-    let http = TcpListener::bind(config.http_addr)
-        .await
-        .with_context(|| format!("binding {}", config.http_addr))?;
-    tracing::info!(http = %config.http_addr, grpc = %config.grpc_addr, "signet-verifier listening");
-    let app = router(state, config.max_body_bytes);
-    let http = axum::serve(http, app).with_graceful_shutdown(shutdown_signal());
-    let grpc = crate::grpc::serve(service.clone(), config.grpc_addr, shutdown_signal());
+    if let (Ok(http), Ok(grpc)) = (listeners.http.local_addr(), listeners.grpc.local_addr()) {
+        tracing::info!(http = %http, grpc = %grpc, "signet-verifier listening");
+    }
+    let shutdown = shutdown.shared();
+    let app = router(state, max_body_bytes);
+    let http = axum::serve(listeners.http, app).with_graceful_shutdown(shutdown.clone());
+    let grpc = crate::grpc::serve_incoming(service.clone(), metrics, listeners.grpc, shutdown);
     let (h, g) = tokio::join!(http, grpc);
     // Everything answered is stored before the process ends.
     let backlog = service.journal().backlog();

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use support::PgDb;
+use support::postgres::PgDb;
 
 mod support;
 

@@ -1,243 +1,43 @@
-//! The gRPC API end to end: a real server on a loopback port, over a real `Service` on
-//! PostgreSQL, a real Distribution registry, images signed with Signet's own signer,
-//! called with the generated tonic client.
-
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-use serde_json::json;
-use signet_policy::image::ImageRef;
-use signet_proto::v1::verifier_client::VerifierClient;
-use signet_proto::v1::{FailurePolicy, ReviewRequest, ReviewResponse, VerifyImageRequest};
-use signet_testkit::{push_random_image, Registry};
-use signet_verifier::auth::Role;
-use signet_verifier::service::{NewToken, Service};
-use signet_verifier::store::{DecisionFilter, Store};
-use signet_verify::crypto::SigningKey;
-use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
-use signet_verify::signing::sign_image;
-use signet_verify::trust::TrustRoot;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
-
-use support::PgDb;
+//! The gRPC API end to end (see `support`: a verifier on PostgreSQL, a real registry):
+//! calls with the generated tonic client, answers, records, metrics, request ids.
 
 mod support;
 
-/// A verifier serving gRPC on 127.0.0.1, its store in a PostgreSQL database of its own,
-/// and a registry.
-struct Harness {
-    registry: Registry,
-    service: Service,
-    addr: SocketAddr,
-    admin: String,
-    signer: SigningKey,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<Result<(), signet_verifier::grpc::ServeError>>>,
-    _db: PgDb,
-}
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
-fn registry_config() -> RegistryConfig {
-    RegistryConfig {
-        default_transport: Transport::Http,
-        ..RegistryConfig::default()
-    }
-}
+use serde_json::json;
+use signet_proto::v1::verifier_client::VerifierClient;
+use signet_proto::v1::{FailurePolicy, VerifyImageRequest};
+use signet_verifier::auth::Role;
+use signet_verifier::service::NewToken;
+use signet_verifier::store::DecisionFilter;
+use tonic::{Code, Request};
 
-impl Harness {
-    async fn start() -> Harness {
-        let registry = Registry::start().await.expect("start registry");
-        let db = PgDb::create().await;
-        let store = Store::open(Some(&db.url), &std::env::temp_dir())
-            .await
-            .expect("open store");
-        let service = signet_verifier::app::build_service(
-            store,
-            registry_config(),
-            TrustRoot::public_good().expect("trust root"),
-        )
-        .await
-        .expect("build service");
-        let admin = service
-            .bootstrap_admin()
-            .await
-            .expect("bootstrap")
-            .expect("a first admin token")
-            .token;
-        let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-        let addr = incoming.local_addr().expect("local addr");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(signet_verifier::grpc::serve_incoming(
-            service.clone(),
-            incoming,
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        Harness {
-            registry,
-            service,
-            addr,
-            admin,
-            signer: SigningKey::generate().expect("signing key"),
-            stop: Some(stop),
-            server: Some(server),
-            _db: db,
-        }
-    }
+use support::harness::{authorized, pod_request, review, review_request, Harness};
 
-    fn host(&self) -> String {
-        self.registry.host()
-    }
-
-    async fn client(&self) -> VerifierClient<Channel> {
-        VerifierClient::connect(format!("http://{}", self.addr))
-            .await
-            .expect("connect")
-    }
-
-    /// Pushes a random image; returns its tag reference and digest.
-    async fn image(&self, repository: &str, tag: &str) -> (String, String) {
-        let digest = push_random_image(&self.registry, repository, tag)
-            .await
-            .expect("push image");
-        (self.registry.reference(repository, tag), digest)
-    }
-
-    /// Pushes an image and signs it with the harness's key.
-    async fn signed_image(&self, repository: &str, tag: &str) -> (String, String) {
-        let (tagged, digest) = self.image(repository, tag).await;
-        let client = RegistryClient::new(registry_config()).expect("registry client");
-        let by_digest = ImageRef::parse(&self.registry.reference(repository, &digest))
-            .expect("image reference");
-        sign_image(&client, &self.signer, &by_digest, &BTreeMap::new())
-            .await
-            .expect("sign");
-        (tagged, digest)
-    }
-
-    async fn register(&self, name: &str, labels: &[(&str, &str)]) -> String {
-        let labels: BTreeMap<String, String> = labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let (_, token) = self
-            .service
-            .register_cluster(name, &labels)
-            .await
-            .expect("register cluster");
-        token.token
-    }
-
-    async fn apply(&self, policy: &str) {
-        self.service
-            .apply_policy(policy)
-            .await
-            .expect("apply policy");
-    }
-
-    /// A ClusterPolicy requiring the harness's key on every image of this registry;
-    /// `action` is its validationFailureAction.
-    fn policy(&self, name: &str, action: &str, spec_extra: &str, annotations: &str) -> String {
-        let pem = signet_testkit::indent(&self.signer.public_key_pem().expect("public key"), 22);
-        format!(
-            "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: {name}
-{annotations}spec:
-  validationFailureAction: {action}
-{spec_extra}  rules:
-    - name: check-signature
-      match:
-        any:
-          - resources:
-              kinds: [Pod]
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor:
-                      url: https://rekor.sigstore.dev
-                      ignoreTlog: true
-",
-            host = self.host(),
-        )
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let ended = tokio::time::timeout(Duration::from_secs(10), server)
-                .await
-                .expect("the server stops after the shutdown signal")
-                .expect("server task");
-            ended.expect("server ended cleanly");
-        }
-    }
-}
-
-fn pod_request<S: AsRef<str>>(uid: &str, namespace: &str, images: &[S], dry_run: bool) -> Vec<u8> {
-    let containers: Vec<_> = images
-        .iter()
-        .enumerate()
-        .map(|(i, image)| json!({"name": format!("c{i}"), "image": image.as_ref()}))
-        .collect();
-    serde_json::to_vec(&json!({
-        "uid": uid,
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "namespace": namespace,
-        "name": format!("pod-{uid}"),
-        "operation": "CREATE",
-        "userInfo": {"username": "alice"},
-        "dryRun": dry_run,
-        "object": {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": format!("pod-{uid}"), "namespace": namespace},
-            "spec": {"containers": containers}
-        }
-    }))
-    .expect("request JSON")
-}
-
-fn authorized<T>(message: T, token: Option<&str>) -> Request<T> {
-    let mut request = Request::new(message);
-    if let Some(token) = token {
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("metadata value"),
-        );
-    }
-    request
-}
-
-fn review_request(admission_request: Vec<u8>) -> ReviewRequest {
-    ReviewRequest {
-        admission_request,
-        namespace_labels: HashMap::new(),
-        relay_version: "0.1.0-test".into(),
-    }
-}
-
-async fn review(
-    client: &mut VerifierClient<Channel>,
-    token: Option<&str>,
-    admission_request: Vec<u8>,
-) -> Result<ReviewResponse, Status> {
-    client
-        .review(authorized(review_request(admission_request), token))
-        .await
-        .map(tonic::Response::into_inner)
+/// The value of the sample `name` whose labels include every one of `labels`; `None`
+/// when there is none.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, set) = match series.split_once('{') {
+                Some((metric, rest)) => (metric, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            let present: Vec<(&str, &str)> = set
+                .split(',')
+                .filter_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    Some((k, v.trim_matches('"')))
+                })
+                .collect();
+            (metric == name && labels.iter().all(|l| present.contains(l)))
+                .then(|| value.parse().ok())
+                .flatten()
+        })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -273,16 +73,26 @@ async fn a_signed_image_is_allowed_and_pinned_to_its_digest() {
     assert_eq!(v.result, "pass");
     assert!(!v.attestors_satisfied.is_empty(), "{v:?}");
 
-    // The relay's version is recorded as the cluster's.
-    let cluster = h
-        .service
-        .store()
-        .get_cluster("alpha")
-        .await
-        .expect("store")
-        .expect("cluster");
+    // The relay's version is recorded as the cluster's, by a heartbeat written behind
+    // the answer.
+    let cluster = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let cluster = h
+                .service
+                .store()
+                .get_cluster("alpha")
+                .await
+                .expect("store")
+                .expect("cluster");
+            if cluster.last_seen.is_some() {
+                return cluster;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the heartbeat is written");
     assert_eq!(cluster.relay_version.as_deref(), Some("0.1.0-test"));
-    assert!(cluster.last_seen.is_some());
     h.stop().await;
 }
 
@@ -755,6 +565,147 @@ async fn shutdown_stops_the_server() {
             .is_err(),
         "nothing listens after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_grpc_calls_verdicts_latency_and_cache_hits() {
+    let h = Harness::start().await;
+    h.apply(&h.policy("require-signed", "Enforce", "", ""))
+        .await;
+    let token = h.register("alpha", &[]).await;
+    let (signed, _) = h.signed_image("app", "v1").await;
+    let (unsigned, _) = h.image("app", "unsigned").await;
+    let (other, _) = h.image("other", "v1").await;
+    let mut client = h.client().await;
+
+    let pass = review(
+        &mut client,
+        Some(&token),
+        pod_request("u1", "team", &[&signed], false),
+    )
+    .await
+    .expect("review");
+    assert_eq!(pass.verdicts[0].result, "pass");
+    let fail = review(
+        &mut client,
+        Some(&token),
+        pod_request("u2", "team", &[&unsigned], false),
+    )
+    .await
+    .expect("review");
+    assert_eq!(fail.verdicts[0].result, "fail");
+    let verified = client
+        .verify_image(authorized(
+            VerifyImageRequest {
+                image: other.clone(),
+                ..VerifyImageRequest::default()
+            },
+            Some(&token),
+        ))
+        .await
+        .expect("verify image")
+        .into_inner();
+    assert_eq!(verified.verdicts[0].result, "fail");
+    let status = review(
+        &mut client,
+        None,
+        pod_request("u3", "team", &[&signed], false),
+    )
+    .await
+    .expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let before = h.metrics().await;
+    // The same image under the same policy again: answered from the verdict cache.
+    let again = review(
+        &mut client,
+        Some(&token),
+        pod_request("u4", "team", &[&signed], false),
+    )
+    .await
+    .expect("repeated review");
+    assert_eq!(again.verdicts[0].result, "pass");
+
+    let text = h.metrics().await;
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        sample(&text, name, labels).unwrap_or_else(|| panic!("{name} {labels:?} in\n{text}"))
+    };
+    let calls = "signet_grpc_requests_total";
+    assert_eq!(value(calls, &[("method", "Review"), ("code", "Ok")]), 3.0);
+    assert_eq!(
+        value(calls, &[("method", "Review"), ("code", "Unauthenticated")]),
+        1.0
+    );
+    assert_eq!(
+        value(calls, &[("method", "VerifyImage"), ("code", "Ok")]),
+        1.0
+    );
+    let verdicts = "signet_verdicts_total";
+    assert_eq!(value(verdicts, &[("result", "pass")]), 2.0);
+    assert_eq!(value(verdicts, &[("result", "fail")]), 2.0);
+    for none in ["warn", "error", "skip"] {
+        assert_eq!(value(verdicts, &[("result", none)]), 0.0, "{none}");
+    }
+    assert_eq!(
+        value("signet_verification_duration_seconds_count", &[]),
+        4.0
+    );
+    let hits = "signet_cache_hits_total";
+    assert_eq!(sample(&before, hits, &[]), Some(0.0), "{before}");
+    assert_eq!(value(hits, &[]), 1.0);
+    assert_eq!(value("signet_verifications_total", &[]), 3.0);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_answers_with_its_request_id() {
+    let h = Harness::start().await;
+    let token = h.register("alpha", &[]).await;
+    let mut client = h.client().await;
+    let call = || {
+        authorized(
+            review_request(pod_request("u1", "team", &["nginx"], false)),
+            Some(&token),
+        )
+    };
+    let id_of = |metadata: &tonic::metadata::MetadataMap| {
+        metadata
+            .get("x-request-id")
+            .expect("x-request-id in the response metadata")
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    };
+
+    // Without one, each call is given its own UUID.
+    let first = id_of(client.review(call()).await.expect("review").metadata());
+    let second = id_of(client.review(call()).await.expect("review").metadata());
+    for id in [&first, &second] {
+        let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+    }
+    assert_ne!(first, second);
+
+    // The caller's own is kept, on an answer and on an error alike.
+    let mut given = call();
+    given
+        .metadata_mut()
+        .insert("x-request-id", "relay-7f3a".parse().expect("value"));
+    let answered = client.review(given).await.expect("review");
+    assert_eq!(id_of(answered.metadata()), "relay-7f3a");
+    let mut refused = authorized(
+        VerifyImageRequest {
+            image: "nginx".into(),
+            ..VerifyImageRequest::default()
+        },
+        None,
+    );
+    refused
+        .metadata_mut()
+        .insert("x-request-id", "ci-run-12".parse().expect("value"));
+    let status = client.verify_image(refused).await.expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(id_of(status.metadata()), "ci-run-12");
+    h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,13 +11,11 @@ use serde_json::{json, Value};
 use signet_proto::v1::verifier_client::VerifierClient;
 use signet_proto::v1::ReviewRequest;
 use signet_testkit::TcpProxy;
-use signet_verifier::http::{router, AppState};
-use signet_verifier::metrics::Metrics;
+use signet_verifier::app::Listeners;
 use signet_verifier::store::{DecisionFilter, Store};
 use signet_verify::registry::RegistryConfig;
 use signet_verify::trust::TrustRoot;
-use support::PgDb;
-use tonic::transport::server::TcpIncoming;
+use support::postgres::PgDb;
 use tonic::Code;
 
 mod support;
@@ -115,22 +113,19 @@ async fn an_unreachable_store_fails_calls_cleanly_and_loses_no_answered_decision
         .await
         .expect("cluster");
 
-    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-    let grpc = incoming.local_addr().expect("addr");
-    tokio::spawn(signet_verifier::grpc::serve_incoming(
+    let loopback = "127.0.0.1:0".parse().expect("addr");
+    let listeners = Listeners {
+        http: tokio::net::TcpListener::bind(loopback).await.expect("bind"),
+        grpc: signet_verifier::grpc::bind(loopback).expect("bind"),
+    };
+    let grpc = listeners.grpc.local_addr().expect("addr");
+    let http = listeners.http.local_addr().expect("addr");
+    tokio::spawn(signet_verifier::app::serve(
         service.clone(),
-        incoming,
+        listeners,
+        1 << 20,
         std::future::pending(),
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let http = listener.local_addr().expect("addr");
-    let state = AppState {
-        service: service.clone(),
-        metrics: Metrics::default(),
-    };
-    tokio::spawn(async move { axum::serve(listener, router(state, 1 << 20)).await });
     let web = reqwest::Client::new();
     let get = |path: &str| {
         web.get(format!("http://{http}{path}"))

@@ -11,7 +11,7 @@ use signet_verifier::service::Service;
 use signet_verifier::store::{DecisionFilter, Store};
 use signet_verify::registry::RegistryConfig;
 use signet_verify::trust::TrustRoot;
-use support::PgDb;
+use support::postgres::PgDb;
 
 mod support;
 

@@ -14,7 +14,7 @@ use signet_verifier::store::{now_ms, DecisionRecord};
 use signet_verifier::{app, auth::Role, store::Store};
 use signet_verify::registry::{RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
-use support::PgDb;
+use support::postgres::PgDb;
 
 mod support;
 
@@ -686,6 +686,50 @@ async fn health_readiness_metrics_and_fleet_scoping() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert!(v.to_string().contains("signet.dev/cluster-selector"), "{v}");
+    drop(s.service);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let s = start(1024 * 1024, false).await;
+    let client = reqwest::Client::new();
+    let id_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .expect("x-request-id in the response")
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    };
+    let healthz = format!("http://{}/healthz", s.addr);
+
+    // Without one, each request is given its own UUID.
+    let first = id_of(&client.get(&healthz).send().await.expect("send"));
+    let second = id_of(&client.get(&healthz).send().await.expect("send"));
+    for id in [&first, &second] {
+        let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+    }
+    assert_ne!(first, second);
+
+    // The caller's own is kept, on an answer and on an error alike.
+    let answered = client
+        .get(&healthz)
+        .header("x-request-id", "deploy-91")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(id_of(&answered), "deploy-91");
+    let refused = client
+        .get(format!("http://{}/v1/policies", s.addr))
+        .header("x-request-id", "dash-5")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(id_of(&refused), "dash-5");
     drop(s.service);
 }
 

@@ -15,7 +15,7 @@ use signet_verifier::store::{
     NewPolicy, Store, StoreError, TokenRecord,
 };
 use sqlx::Connection as _;
-use support::PgDb;
+use support::postgres::PgDb;
 use tokio::sync::broadcast;
 
 mod support;

@@ -1,8 +1,10 @@
 //! gRPC (`proto/signet/v1/verifier.proto`): `Review` for relays, `VerifyImage` for
 //! pipelines and the CLI. Like the REST handlers, these are thin: authenticate the
 //! `authorization` metadata, call [`Service`], convert the answer; every error goes
-//! through the one table in [`crate::error`].
+//! through the one table in [`crate::error`]. Around them, [`observe`] gives each call a
+//! request id and a span, and counts it.
 
+pub mod observe;
 mod review;
 
 use std::future::Future;
@@ -16,7 +18,9 @@ use tonic::{Request, Status};
 
 use crate::auth::Principal;
 use crate::error::{tonic_code, ApiError};
+use crate::metrics::Metrics;
 use crate::service::Service;
+use observe::ObserveLayer;
 
 /// The longest a call may run when the caller sends no shorter `grpc-timeout`: a call
 /// past its deadline is cancelled and answered `CANCELLED` ("Timeout expired").
@@ -46,12 +50,14 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct GrpcVerifier {
     service: Service,
+    /// Decisions by result and their latencies, as REST records them.
+    metrics: Metrics,
 }
 
 impl GrpcVerifier {
-    /// Wraps the domain service.
-    pub fn new(service: Service) -> Self {
-        GrpcVerifier { service }
+    /// Wraps the domain service; decisions are counted in `metrics`.
+    pub fn new(service: Service, metrics: Metrics) -> Self {
+        GrpcVerifier { service, metrics }
     }
 
     /// The caller behind the `authorization` metadata (`Bearer <jwt>`).
@@ -69,28 +75,35 @@ impl GrpcVerifier {
 }
 
 /// The tonic service, ready for [`Server::add_service`].
-pub fn server(service: Service) -> VerifierServer<GrpcVerifier> {
-    VerifierServer::new(GrpcVerifier::new(service))
+pub fn server(service: Service, metrics: Metrics) -> VerifierServer<GrpcVerifier> {
+    VerifierServer::new(GrpcVerifier::new(service, metrics))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// Binds the gRPC listener on `addr`, with TCP_NODELAY (small unary answers are not held
+/// back waiting for more to send).
+pub fn bind(addr: SocketAddr) -> Result<TcpIncoming, ServeError> {
+    Ok(TcpIncoming::bind(addr)
+        .map_err(|source| ServeError::Bind { addr, source })?
+        .with_nodelay(Some(true)))
 }
 
 /// Serves gRPC on `addr` until `shutdown` resolves, then finishes the calls in flight.
 pub async fn serve(
     service: Service,
+    metrics: Metrics,
     addr: SocketAddr,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let incoming = TcpIncoming::bind(addr)
-        .map_err(|source| ServeError::Bind { addr, source })?
-        .with_nodelay(Some(true));
-    serve_incoming(service, incoming, shutdown).await
+    serve_incoming(service, metrics, bind(addr)?, shutdown).await
 }
 
-/// Like [`serve`], on a listener bound already (`TcpIncoming::bind`; port 0 in tests,
-/// read back with `local_addr`).
+/// Like [`serve`], on a listener bound already ([`bind`]; port 0 in tests, read back
+/// with `local_addr`). Calls are counted, and decisions recorded, in `metrics`.
 pub async fn serve_incoming(
     service: Service,
+    metrics: Metrics,
     incoming: TcpIncoming,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
@@ -98,10 +111,12 @@ pub async fn serve_incoming(
         tracing::info!(grpc = %addr, "gRPC listening");
     }
     // Each call's deadline is the shorter of its `grpc-timeout` and MAX_CALL_DURATION;
-    // tonic drops the handler (and the verification under it) when it passes.
+    // tonic drops the handler (and the verification under it) when it passes. The
+    // observing layer sits inside the deadline, so a call cut short counts as CANCELLED.
     Server::builder()
         .timeout(MAX_CALL_DURATION)
-        .add_service(server(service))
+        .layer(ObserveLayer::new(metrics.grpc_requests()))
+        .add_service(server(service, metrics))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())

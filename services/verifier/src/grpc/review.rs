@@ -29,6 +29,7 @@ impl Verifier for GrpcVerifier {
             .service
             .review(&caller, &req.admission_request, &labels, relay_version)
             .await?;
+        self.metrics.record_decision(&outcome.decision);
         let a = Answer::try_from(outcome.decision)?;
         Ok(Response::new(pb::ReviewResponse {
             allowed: a.allowed,
@@ -60,6 +61,7 @@ impl Verifier for GrpcVerifier {
             .service
             .verify_image(&caller, &req.image, namespace, &labels, &req.policies)
             .await?;
+        self.metrics.record_decision(&decision);
         let a = Answer::try_from(decision)?;
         Ok(Response::new(pb::VerifyImageResponse {
             allowed: a.allowed,

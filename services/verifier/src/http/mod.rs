@@ -102,7 +102,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request.id = %id)
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
