@@ -157,17 +157,22 @@ pub(super) fn check_repository(r: &str, path: &Path, errs: &mut Errors) {
 fn read_credentials(node: Node<'_, '_>, errs: &mut Errors) -> Option<RegistryCredentials> {
     let mut obj = node.object(errs)?;
     let allow_insecure_registry = obj.bool("allowInsecureRegistry", errs).unwrap_or(false);
-    let secrets = obj.string_list("secrets", errs).unwrap_or_default();
     obj.finish(
         errs,
-        &[(
-            "providers",
-            "cloud credential helpers; store registry credentials in Signet",
-        )],
+        &[
+            (
+                "providers",
+                "cloud credential helpers; store registry credentials in Signet",
+            ),
+            (
+                "secrets",
+                "pull secrets have no meaning here: registry credentials are stored per \
+                 registry in the verifier (POST /v1/registry-credentials) and used for every policy",
+            ),
+        ],
     );
     Some(RegistryCredentials {
         allow_insecure_registry,
-        secrets,
     })
 }
 

@@ -41,7 +41,7 @@ impl Attestations<'_> {
         let (host, repository) = ctx.location(repository)?;
         let layers = ctx
             .cache
-            .attestations(&ctx.verifier.registry, &host, &repository, ctx.digest)
+            .attestations(ctx.registry, &host, &repository, ctx.digest)
             .await
             .map_err(super::shared_error)?;
         let none = format!(

@@ -59,7 +59,7 @@ impl BundleChecks<'_> {
         let found = ctx
             .cache
             .bundles
-            .bundles(&ctx.verifier.registry, &host, &repository, ctx.digest)
+            .bundles(ctx.registry, &host, &repository, ctx.digest)
             .await
             .map_err(super::shared_error)?;
         let wanted = self.attestation.map(|a| a.predicate_type.as_str());
