@@ -78,3 +78,14 @@ pub fn load_one(text: &str) -> Policy {
     assert_eq!(p.len(), 1);
     p.remove(0)
 }
+
+/// The valid policy with `extra` lines (indented 14) in its `match.any[0].resources`.
+pub fn policy_matching(extra: &str) -> String {
+    policy("", "", "").replace(
+        "              kinds: [Pod]\n",
+        &format!("              kinds: [Pod]\n{extra}\n"),
+    )
+}
+
+/// The path of the valid policy's `match.any[0].resources`.
+pub const RESOURCES: &str = "spec.rules[0].match.any[0].resources";
