@@ -239,3 +239,18 @@ pub(super) fn no_variables(s: &str, path: &Path, errs: &mut Errors) -> bool {
         true
     }
 }
+
+/// [`no_variables`] over the keys and values of a map, each reported at `path[key]`;
+/// whether there were none.
+pub(super) fn no_variables_in_map(
+    pairs: &[(String, String)],
+    path: &Path,
+    errs: &mut Errors,
+) -> bool {
+    let mut clean = true;
+    for (k, v) in pairs {
+        let at = path.key(k);
+        clean &= no_variables(k, &at, errs) && no_variables(v, &at, errs);
+    }
+    clean
+}

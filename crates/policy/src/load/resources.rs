@@ -74,7 +74,10 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
         );
     }
     for (i, k) in kinds.iter().enumerate() {
-        check_kind(k, &obj.path.field("kinds").index(i), errs);
+        let path = obj.path.field("kinds").index(i);
+        if super::no_variables(k, &path, errs) {
+            check_kind(k, &path, errs);
+        }
     }
     let mut names = obj.string_list("names", errs).unwrap_or_default();
     if let Some(name) = obj.string("name", errs) {
@@ -82,6 +85,7 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
     }
     let namespaces = obj.string_list("namespaces", errs).unwrap_or_default();
     let annotations = obj.string_map("annotations", errs).unwrap_or_default();
+    super::no_variables_in_map(&annotations, &obj.path.field("annotations"), errs);
     let selector = obj.with("selector", errs, read_selector);
     let namespace_selector = obj.with("namespaceSelector", errs, read_selector);
     let operations = read_operations(&mut obj, errs);
@@ -216,9 +220,10 @@ fn read_requirement(node: Node<'_, '_>, errs: &mut Errors) -> Option<LabelSelect
 }
 
 /// Refuses a label key (checked as `probe`, reported as `written`) that Kubernetes would
-/// not accept in a selector: Kyverno's selector would not build and never match.
+/// not accept in a selector: Kyverno's selector would not build and never match. A key
+/// holding variables is refused as such.
 fn check_label_key(probe: &str, written: &str, slack: usize, path: &Path, errs: &mut Errors) {
-    if !labels::valid_key(probe, slack) {
+    if super::no_variables(written, path, errs) && !labels::valid_key(probe, slack) {
         errs.push(
             path,
             format!(
@@ -231,7 +236,7 @@ fn check_label_key(probe: &str, written: &str, slack: usize, path: &Path, errs: 
 
 /// [`check_label_key`] for a label value.
 fn check_label_value(probe: &str, written: &str, slack: usize, path: &Path, errs: &mut Errors) {
-    if !labels::valid_value(probe, slack) {
+    if super::no_variables(written, path, errs) && !labels::valid_value(probe, slack) {
         errs.push(
             path,
             format!(

@@ -182,6 +182,11 @@ fn read_attestation(node: Node<'_, '_>, errs: &mut Errors) -> Option<Attestation
     let name = obj.string("name", errs);
     let new = obj.string("type", errs);
     let old = obj.string("predicateType", errs);
+    for (key, value) in [("name", &name), ("type", &new), ("predicateType", &old)] {
+        if let Some(v) = value {
+            super::no_variables(v, &path.field(key), errs);
+        }
+    }
     let predicate_type = match (new, old) {
         (Some(a), Some(b)) if a != b => {
             errs.push(
@@ -261,6 +266,12 @@ fn read_condition(node: Node<'_, '_>, errs: &mut Errors) -> Option<Condition> {
         check_templates(k, &path.field("key"), errs);
     }
     check_templates(&value, &path.field("value"), errs);
+    // Messages are substituted over the predicate too, before any condition is evaluated.
+    if let Some(m) = &message {
+        if let Err(e) = check_template(m) {
+            errs.push(&path.field("message"), e);
+        }
+    }
     Some(Condition {
         key: key?,
         operator: operator?,
