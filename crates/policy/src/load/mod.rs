@@ -3,6 +3,7 @@
 
 mod attestors;
 mod bundle_rules;
+mod cosign_rules;
 mod resources;
 mod spec;
 mod trust_root;

@@ -114,8 +114,9 @@ pub(super) fn read_image_verification(
         trust_root: None,
         written_digest: Default::default(),
     };
-    if entry.verification_type == VerificationType::SigstoreBundle {
-        super::bundle_rules::check(&entry, &path, errs);
+    match entry.verification_type {
+        VerificationType::SigstoreBundle => super::bundle_rules::check(&entry, &path, errs),
+        VerificationType::Cosign => super::cosign_rules::check(&entry, &path, errs),
     }
     Some(entry)
 }

@@ -59,6 +59,24 @@ pub fn assert_error(text: &str, path: &str, message_part: &str) {
     );
 }
 
+/// A self-signed P-256 certificate (CN signet-test, valid to 2126) as one double-quoted
+/// YAML scalar.
+pub const CERT: &str = concat!(
+    r#"""#,
+    r#"-----BEGIN CERTIFICATE-----\n"#,
+    r#"MIIBhDCCASmgAwIBAgIUGkygR9nbgLZjTIgFoSJi9Rtc+fswCgYIKoZIzj0EAwIw\n"#,
+    r#"FjEUMBIGA1UEAwwLc2lnbmV0LXRlc3QwIBcNMjYxMTI3MDQ0MDQyWhgPMjEyNjEx\n"#,
+    r#"MDMwNDQwNDJaMBYxFDASBgNVBAMMC3NpZ25ldC10ZXN0MFkwEwYHKoZIzj0CAQYI\n"#,
+    r#"KoZIzj0DAQcDQgAEhNnHX4u3qw36dNAyI6RzaYAQvnVQHkA3Q+vT72/tD0NV+D8z\n"#,
+    r#"7iKaXfy9E+O3YGqmMoDFL2zldHUauTJq5gLW3aNTMFEwHQYDVR0OBBYEFPlFEYLw\n"#,
+    r#"D0QgbbuAiOj2H4c+Of+kMB8GA1UdIwQYMBaAFPlFEYLwD0QgbbuAiOj2H4c+Of+k\n"#,
+    r#"MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAIvzKD4jVxvcI7Dl\n"#,
+    r#"c4DdJq+1z6hKoXYb0Sfxogt8jExfAiEAhYcjPNkIgz0VlofRR1mbnLauyPHAP0M5\n"#,
+    r#"pT/Qbp8cDdQ=\n"#,
+    r#"-----END CERTIFICATE-----"#,
+    r#"""#,
+);
+
 pub const ENTRY: &str = "spec.rules[0].verifyImages[0]";
 pub const ATTESTOR: &str = "spec.rules[0].verifyImages[0].attestors[0].entries[0]";
 
