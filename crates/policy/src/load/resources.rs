@@ -112,11 +112,16 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
 }
 
 /// Kinds are `Kind`, `Version/Kind` or `Group/Version/Kind`, optionally `/subresource` or
-/// `.subresource` as Kyverno writes them; `*` and `?` wildcards are allowed.
+/// `.subresource` as Kyverno writes them; `*` and `?` wildcards are allowed. Kyverno splits
+/// the last part at its dots too, and a kind that gives more than four parts then parses
+/// to empty patterns, which match nothing.
 fn check_kind(kind: &str, path: &Path, errs: &mut Errors) {
+    let slashes = kind.split('/');
+    let parts =
+        slashes.clone().count() + kind.rsplit('/').next().unwrap_or("").matches('.').count();
     if kind.is_empty() {
         errs.push(path, "must not be empty");
-    } else if kind.split('/').count() > 4 || kind.split('/').any(str::is_empty) {
+    } else if parts > 4 || slashes.clone().any(str::is_empty) {
         errs.push(
             path,
             format!("{kind:?} is not a kind: expected Kind, Version/Kind or Group/Version/Kind"),
