@@ -70,8 +70,11 @@ impl BundleChecks<'_> {
         if any {
             return Ok(Ok(found));
         }
-        let what = match wanted {
-            Some(t) => format!("no Sigstore bundle with an attestation of type {t}"),
+        let what = match self.attestation {
+            Some(a) => format!(
+                "no Sigstore bundle with an {}",
+                super::attestations::of_type(a)
+            ),
             None => "no Sigstore bundle".to_owned(),
         };
         Ok(Err(format!(
