@@ -14,6 +14,7 @@ mod error;
 pub mod extract;
 pub mod image;
 pub mod jmespath;
+mod labels;
 mod load;
 pub mod matching;
 pub mod model;

@@ -1,5 +1,8 @@
-//! The JMESPath compliance suite (`shared/testdata/jmespath/*.json`, beside the
-//! repository) run through Signet's runtime, Kyverno functions included.
+//! The JMESPath compliance suite (`jmespath/*.json` of the shared test data:
+//! `$SIGNET_TESTDATA`, else `../shared/testdata` beside the checkout) run through Signet's
+//! runtime, Kyverno functions included.
+
+mod common;
 
 use std::path::PathBuf;
 
@@ -10,7 +13,7 @@ use signet_policy::jmespath;
 const EXPECTED_CASES: usize = 908;
 
 fn suite_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/jmespath")
+    common::testdata("jmespath")
 }
 
 /// JSON equality where numbers compare by value (`1` equals `1.0`).

@@ -1,66 +1,9 @@
 //! One bad input per validation rule: each is refused, and the error names the field.
 
+mod common;
+
+use common::build::*;
 use signet_policy::{load_policies, Error, FailureAction};
-
-/// A P-256 public key as one double-quoted YAML scalar.
-const KEY: &str = r#""-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM\n5/KAQN0/KjHcorm/J5yctVd7iEcnessRQjU917hmKO6JWVGHpDguIyakZA==\n-----END PUBLIC KEY-----""#;
-
-/// A valid policy with `$SPEC` (spec-level extra lines), `$ENTRY` (verifyImages entry
-/// extra lines) and `$ATTESTOR` (attestor entry) placeholders.
-fn policy(spec: &str, entry: &str, attestor: &str) -> String {
-    let attestor = if attestor.is_empty() {
-        format!("keys: {{publicKeys: {KEY}}}")
-    } else {
-        attestor.to_owned()
-    };
-    format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: p
-spec:
-  validationFailureAction: Enforce
-{spec}
-  rules:
-    - name: r
-      match:
-        any:
-          - resources:
-              kinds: [Pod]
-      verifyImages:
-        - imageReferences: [\"registry.example.com/*\"]
-{entry}
-          attestors:
-            - entries:
-                - {attestor}
-"
-    )
-}
-
-/// Loads and returns `(path, message)` of every error.
-fn errors(text: &str) -> Vec<(String, String)> {
-    match load_policies(text) {
-        Ok(_) => panic!("expected errors for:\n{text}"),
-        Err(Error::InvalidPolicy(d)) => d
-            .errors()
-            .iter()
-            .map(|e| (e.path.clone(), e.message.clone()))
-            .collect(),
-        Err(e) => panic!("unexpected error kind: {e}"),
-    }
-}
-
-fn assert_error(text: &str, path: &str, message_part: &str) {
-    let errs = errors(text);
-    assert!(
-        errs.iter()
-            .any(|(p, m)| p == path && m.contains(message_part)),
-        "expected {path}: …{message_part}… in {errs:?}"
-    );
-}
-
-const ENTRY: &str = "spec.rules[0].verifyImages[0]";
-const ATTESTOR: &str = "spec.rules[0].verifyImages[0].attestors[0].entries[0]";
 
 #[test]
 fn base_policy_is_valid() {

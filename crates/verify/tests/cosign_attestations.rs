@@ -68,13 +68,40 @@ async fn slsa_provenance_conditions_decide() {
     ));
     let v = verify(&verifier, first_entry(&other_builder), &tagged).await;
     assert_eq!(v.result, VerdictResult::Fail);
+    let leaf = "attestations[0].attestors[0].entries[0].keys (key 1 of 1): ";
     assert!(
-        v.message
-            .contains("attestation https://slsa.dev/provenance/v0.2"),
+        v.message.contains(&format!(
+            "{leaf}attestation https://slsa.dev/provenance/v0.2: condition failed: "
+        )),
         "{}",
         v.message
     );
     assert!(v.message.contains("builder.id"), "{}", v.message);
+    // A named attestation is named in the message, with its type.
+    let named = |text: String| {
+        policy(&text.replace(
+            "            - type: https://slsa.dev/provenance/v0.2",
+            "            - name: build\n              type: https://slsa.dev/provenance/v0.2",
+        ))
+    };
+    let v = verify(
+        &verifier,
+        first_entry(&named(attestation_policy(
+            &host,
+            &signer.public_pem(),
+            "https://evil.example/builder",
+        ))),
+        &tagged,
+    )
+    .await;
+    assert_eq!(v.result, VerdictResult::Fail);
+    assert!(
+        v.message.contains(&format!(
+            "{leaf}attestation \"build\" (https://slsa.dev/provenance/v0.2): condition failed: "
+        )),
+        "{}",
+        v.message
+    );
 
     // Another key signed nothing; another type was never attested.
     let stranger = env.key_pair("stranger");
@@ -90,7 +117,27 @@ async fn slsa_provenance_conditions_decide() {
     .await;
     assert_eq!(v.result, VerdictResult::Fail);
     assert!(
-        v.message.contains("no attestation of type"),
+        v.message.ends_with(&format!(
+            "no attestation of type https://slsa.dev/provenance/v0.2 found in {host}/app"
+        )),
+        "{}",
+        v.message
+    );
+    let v = verify(
+        &verifier,
+        first_entry(&named(attestation_policy(
+            &host,
+            &stranger.public_pem(),
+            BUILDER,
+        ))),
+        &tagged,
+    )
+    .await;
+    assert_eq!(v.result, VerdictResult::Fail);
+    assert!(
+        v.message.ends_with(&format!(
+            "no attestation \"build\" of type https://slsa.dev/provenance/v0.2 found in {host}/app"
+        )),
         "{}",
         v.message
     );

@@ -58,6 +58,49 @@ async fn cosign_bundle_verifies_as_signature_and_attestation() {
         "{}",
         v.message
     );
+
+    // A named attestation is named in the messages, with its type.
+    let named = |text: String| {
+        policy(&text.replace(
+            &format!("            - type: {PROVENANCE}"),
+            &format!("            - name: build\n              type: {PROVENANCE}"),
+        ))
+    };
+    let v = verify(
+        &verifier,
+        first_entry(&named(attestation_policy(
+            &host,
+            &pem,
+            "https://example.com/other",
+        ))),
+        &tagged,
+    )
+    .await;
+    assert_eq!(v.result, VerdictResult::Fail, "{}", v.message);
+    assert!(
+        v.message.contains(&format!(
+            "attestations[0].attestors[0].entries[0].keys (key 1 of 1): attestation \"build\" \
+             ({PROVENANCE}): condition failed: "
+        )),
+        "{}",
+        v.message
+    );
+    let v = verify(
+        &verifier,
+        first_entry(&policy(&attestation_policy(&host, &pem, BUILDER).replace(
+            &format!("            - type: {PROVENANCE}"),
+            "            - name: build\n              type: https://spdx.dev/Document",
+        ))),
+        &tagged,
+    )
+    .await;
+    assert!(
+        v.message.contains(
+            "no Sigstore bundle with an attestation \"build\" of type https://spdx.dev/Document"
+        ),
+        "{}",
+        v.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

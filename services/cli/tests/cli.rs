@@ -143,3 +143,121 @@ fn jp_query_errors_exit_two() {
     let out = signet(&["jp", "query", "foo"], Some("{not json"));
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A valid policy named `name`, with `extra` spec lines.
+fn lint_policy(name: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: {name}
+spec:
+{extra}  rules:
+    - name: r
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"*\"]
+          required: false
+"
+    )
+}
+
+#[test]
+fn lint_reports_every_error_of_every_document_on_its_own_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let many = dir.path().join("many.yaml");
+    let text = [
+        lint_policy("fine", ""),
+        lint_policy("two-errors", "  webhookTimeoutSeconds: 99\n  bogus: 1\n"),
+        lint_policy("Bad_Name", ""),
+    ]
+    .join("---\n");
+    std::fs::write(&many, text).expect("write");
+    let other = dir.path().join("other.yaml");
+    std::fs::write(&other, lint_policy("other", "  failurePolicy: Never\n")).expect("write");
+    let valid = dir.path().join("valid.yaml");
+    std::fs::write(&valid, lint_policy("valid", "")).expect("write");
+    let (many, other, valid) = (
+        many.display().to_string(),
+        other.display().to_string(),
+        valid.display().to_string(),
+    );
+
+    let out = signet(&["policy", "lint", &many, &valid, &other], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{many}: document 2: spec.webhookTimeoutSeconds: 99 is out of range: must be 1 to 30 seconds"
+            ),
+            format!("{many}: document 2: spec.bogus: unknown field"),
+            format!(
+                "{many}: document 3: metadata.name: \"Bad_Name\" is not a valid name (lowercase letters, digits, '-' and '.', at most 253)"
+            ),
+            format!(
+                "{other}: document 1: spec.failurePolicy: \"Never\" is not valid: expected Fail or Ignore"
+            ),
+        ],
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("3 file(s) checked: 1 valid (1 policies), 2 invalid"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn jp_query_runtime_errors_and_unreadable_input_exit_two() {
+    // Compiles, then fails on the data: to_upper takes a string.
+    let out = signet(&["jp", "query", "to_upper(`1`)"], Some("{}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "error: JMESPath \"to_upper(`1`)\": Runtime error: Argument 0 expects type string"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("missing.json").display().to_string();
+    let folder = dir.path().display().to_string();
+    for unreadable in [&missing, &folder] {
+        let out = signet(&["jp", "query", "-i", unreadable, "a"], None);
+        assert_eq!(out.status.code(), Some(2), "{unreadable}");
+        assert!(stdout(&out).is_empty());
+        assert!(
+            stderr(&out).starts_with(&format!("error: cannot read {unreadable}: ")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn jp_query_prints_objects_and_arrays_as_json() {
+    let input = r#"{"items":[{"name":"a","n":1},{"name":"b","n":2}]}"#;
+    let out = signet(
+        &["jp", "query", "{names: items[*].name, first: items[0]}"],
+        Some(input),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON output");
+    assert_eq!(
+        printed,
+        serde_json::json!({"names": ["a", "b"], "first": {"name": "a", "n": 1}})
+    );
+    let out = signet(&["jp", "query", "items[?n > `1`]"], Some(input));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON output");
+    assert_eq!(printed, serde_json::json!([{"name": "b", "n": 2}]));
+}

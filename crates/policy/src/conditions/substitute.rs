@@ -234,8 +234,8 @@ fn traverse(
 ///
 /// First every `{{` (escaped or not) must be closed by a `}}` and no `}}` may stand
 /// alone. Then Kyverno's substitution rounds run with a resolver that only checks each
-/// expression (it compiles, calls only functions Signet provides, is not empty, is not
-/// `@`) and stands in the word `placeholder`, valid both as a field name and inside
+/// expression (it compiles, calls only functions Signet provides, reads nothing from
+/// Kyverno's admission context, is not empty, is not `@`) and stands in the word `placeholder`, valid both as a field name and inside
 /// quotes. A `{{` that Kyverno's variable pattern cannot match (braces nested too deeply)
 /// is refused too, since Kyverno would keep it as literal text.
 pub fn check_template(s: &str) -> Result<(), String> {
@@ -278,6 +278,19 @@ pub fn check_template(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The roots Kyverno adds to the context of attestation conditions besides the predicate
+/// (the admission request, the images, the service account, `foreach` elements). Signet
+/// evaluates conditions over the predicate alone, so a path from one of them could only
+/// fail at verification time.
+const ADMISSION_CONTEXT: &[&str] = &[
+    "request",
+    "images",
+    "serviceAccountName",
+    "serviceAccountNamespace",
+    "element",
+    "elementIndex",
+];
+
 fn check_expression(expr: &str) -> Result<(), String> {
     if expr.is_empty() {
         return Err("empty variable {{ }}".to_owned());
@@ -289,6 +302,16 @@ fn check_expression(expr: &str) -> Result<(), String> {
     }
     let compiled = jmespath::compile(expr)
         .map_err(|e| format!("invalid JMESPath in {{{{{expr}}}}}: {}", reason(e)))?;
+    if let Some(root) = compiled
+        .root_fields()
+        .into_iter()
+        .find(|f| ADMISSION_CONTEXT.contains(&f.as_str()))
+    {
+        return Err(format!(
+            "not supported by Signet: attestation conditions see the attestation's predicate \
+             only ({{{{{expr}}}}} reads {root:?} from Kyverno's admission context)"
+        ));
+    }
     match compiled
         .function_names()
         .into_iter()

@@ -184,3 +184,49 @@ fn template_checks() {
         }
     }
 }
+
+#[test]
+fn admission_context_roots_are_refused_wherever_a_path_starts_at_the_root() {
+    for (bad, root) in [
+        ("{{ request.object.metadata.name }}", "request"),
+        ("{{ request }}", "request"),
+        ("{{ images.containers.app.digest }}", "images"),
+        ("{{ serviceAccountName }}", "serviceAccountName"),
+        ("x-{{ serviceAccountNamespace }}", "serviceAccountNamespace"),
+        ("{{ element.name }}", "element"),
+        ("{{ elementIndex }}", "elementIndex"),
+        ("{{ to_upper(request.operation) }}", "request"),
+        ("{{ builder.id || request.name }}", "request"),
+        ("{{ builder.id == request.name }}", "request"),
+        ("{{ [builder.id, images] }}", "images"),
+        ("{{ {a: element} }}", "element"),
+        ("{{ request.items[?x] }}", "request"),
+        ("{{ @.request }}", "request"),
+        ("{{ time_since('','{{ request.x }}','') }}", "request"),
+    ] {
+        match check_template(bad) {
+            Err(e) => {
+                assert!(
+                    e.starts_with(
+                        "not supported by Signet: attestation conditions see the \
+                         attestation's predicate only"
+                    ),
+                    "{bad}: {e}"
+                );
+                assert!(e.contains(&format!("reads {root:?}")), "{bad}: {e}");
+            }
+            Ok(()) => panic!("{bad} should be refused"),
+        }
+    }
+    // The same names below the root are the predicate's own fields.
+    for ok in [
+        "{{ builder.request }}",
+        "{{ items[?request == 'x'] }}",
+        "{{ items[*].images }}",
+        "{{ sort_by(items, &element) }}",
+        "{{ materials[].element | [0] }}",
+        "{{ requests }}",
+    ] {
+        assert_eq!(check_template(ok), Ok(()), "{ok}");
+    }
+}

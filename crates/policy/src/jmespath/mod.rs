@@ -125,6 +125,14 @@ impl Expression {
         notfound::collect_functions(self.inner.as_ast(), &mut names);
         names
     }
+
+    /// The first field of every path that starts at the data's root (`request` in
+    /// `request.object.kind` or `length(request.x)`), in order, with repeats.
+    pub fn root_fields(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        notfound::collect_root_fields(self.inner.as_ast(), &mut names);
+        names
+    }
 }
 
 /// Converts JSON into the interpreter's representation, once for many evaluations.

@@ -1,4 +1,4 @@
-//! Kyverno's "Unknown key" rule, and a walk over the syntax tree.
+//! Kyverno's "Unknown key" rule, and walks over the syntax tree.
 //!
 //! Kyverno evaluates variables with its fork of go-jmespath, where a field lookup on an
 //! object that lacks the key returns a `NotFoundError` instead of `null`. Only field
@@ -78,6 +78,51 @@ pub(super) fn collect_functions(ast: &Ast, out: &mut Vec<String>) {
         }
         Ast::Identity { .. }
         | Ast::Field { .. }
+        | Ast::Index { .. }
+        | Ast::Literal { .. }
+        | Ast::Slice { .. } => {}
+    }
+}
+
+/// Appends the first field of every path that starts at the data's root: `request` in
+/// `request.object.kind`, in `length(request.x)` or in `a || request`. Paths inside
+/// projections, filters and expression references start at an element, not at the root,
+/// and are left out (`items[?request]` reads an element's `request`).
+pub(super) fn collect_root_fields(ast: &Ast, out: &mut Vec<String>) {
+    match ast {
+        Ast::Field { name, .. } => out.push(name.clone()),
+        Ast::Subexpr { lhs, rhs, .. } => {
+            collect_root_fields(lhs, out);
+            // `@.request`: the right side is applied to the root itself.
+            if matches!(**lhs, Ast::Identity { .. }) {
+                collect_root_fields(rhs, out);
+            }
+        }
+        Ast::Projection { lhs, .. } => collect_root_fields(lhs, out),
+        Ast::Function { args, .. } => args.iter().for_each(|a| collect_root_fields(a, out)),
+        Ast::Comparison { lhs, rhs, .. } | Ast::And { lhs, rhs, .. } | Ast::Or { lhs, rhs, .. } => {
+            collect_root_fields(lhs, out);
+            collect_root_fields(rhs, out);
+        }
+        Ast::Condition {
+            predicate, then, ..
+        } => {
+            collect_root_fields(predicate, out);
+            collect_root_fields(then, out);
+        }
+        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+            collect_root_fields(node, out);
+        }
+        Ast::MultiList { elements, .. } => {
+            elements.iter().for_each(|e| collect_root_fields(e, out));
+        }
+        Ast::MultiHash { elements, .. } => {
+            elements
+                .iter()
+                .for_each(|kv| collect_root_fields(&kv.value, out));
+        }
+        Ast::Expref { .. }
+        | Ast::Identity { .. }
         | Ast::Index { .. }
         | Ast::Literal { .. }
         | Ast::Slice { .. } => {}

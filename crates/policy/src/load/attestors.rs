@@ -110,6 +110,7 @@ fn read_attestor(node: Node<'_, '_>, errs: &mut Errors) -> Option<Attestor> {
     let certificates = obj.with("certificates", errs, read_certificates);
     let nested = obj.with("attestor", errs, read_attestor_set);
     let annotations = obj.string_map("annotations", errs).unwrap_or_default();
+    super::no_variables_in_map(&annotations, &path.field("annotations"), errs);
     let repository = obj.string("repository", errs);
     if let Some(r) = &repository {
         check_repository(r, &path.field("repository"), errs);
@@ -281,7 +282,11 @@ fn read_keyless(node: Node<'_, '_>, errs: &mut Errors) -> Option<KeylessAttestor
     let additional_extensions = obj
         .string_map("additionalExtensions", errs)
         .unwrap_or_default();
-    for (name, _) in &additional_extensions {
+    for (name, value) in &additional_extensions {
+        let at = ext_path.field(name);
+        if !no_variables(name, &at, errs) || !no_variables(value, &at, errs) {
+            continue;
+        }
         if !FULCIO_EXTENSIONS.contains(&name.as_str()) {
             errs.push(
                 &ext_path.field(name),
@@ -319,6 +324,9 @@ fn read_regex(obj: &mut Obj<'_>, key: &str, errs: &mut Errors) -> Option<Option<
     let Some(s) = obj.string(key, errs) else {
         return Some(None);
     };
+    if !no_variables(&s, &path, errs) {
+        return None;
+    }
     match Regex::new(&s) {
         Ok(re) => Some(Some(re)),
         Err(e) => {
@@ -330,6 +338,9 @@ fn read_regex(obj: &mut Obj<'_>, key: &str, errs: &mut Errors) -> Option<Option<
 
 fn read_certs(node: Node<'_, '_>, errs: &mut Errors) -> Option<Vec<Certificate>> {
     let text = node.string(errs)?;
+    if !no_variables(&text, node.path, errs) {
+        return None;
+    }
     match parse_certificates(&text) {
         Ok(c) => Some(c),
         Err(e) => {
@@ -341,6 +352,9 @@ fn read_certs(node: Node<'_, '_>, errs: &mut Errors) -> Option<Vec<Certificate>>
 
 fn read_key(node: Node<'_, '_>, errs: &mut Errors) -> Option<PublicKey> {
     let text = node.string(errs)?;
+    if !no_variables(&text, node.path, errs) {
+        return None;
+    }
     match parse_public_keys(&text) {
         Ok(mut keys) if keys.len() == 1 => keys.pop(),
         Ok(keys) => {
@@ -388,7 +402,9 @@ fn read_certificates(node: Node<'_, '_>, errs: &mut Errors) -> Option<Certificat
 fn read_rekor(node: Node<'_, '_>, errs: &mut Errors) -> Option<Rekor> {
     let mut obj = node.object(errs)?;
     let url = obj.string("url", errs);
+    let url_path = obj.path.field("url");
     match &url {
+        Some(u) if !no_variables(u, &url_path, errs) => {}
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
         Some(u) => errs.push(
             &obj.path.field("url"),

@@ -3,6 +3,7 @@
 
 mod attestors;
 mod bundle_rules;
+mod cosign_rules;
 mod resources;
 mod spec;
 mod trust_root;
@@ -238,4 +239,19 @@ pub(super) fn no_variables(s: &str, path: &Path, errs: &mut Errors) -> bool {
     } else {
         true
     }
+}
+
+/// [`no_variables`] over the keys and values of a map, each reported at `path[key]`;
+/// whether there were none.
+pub(super) fn no_variables_in_map(
+    pairs: &[(String, String)],
+    path: &Path,
+    errs: &mut Errors,
+) -> bool {
+    let mut clean = true;
+    for (k, v) in pairs {
+        let at = path.key(k);
+        clean &= no_variables(k, &at, errs) && no_variables(v, &at, errs);
+    }
+    clean
 }

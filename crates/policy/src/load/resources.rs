@@ -1,6 +1,7 @@
 //! `match` / `exclude` blocks and label selectors.
 
 use crate::decode::{Errors, Node, Obj, Path, Unsupported};
+use crate::labels;
 use crate::{
     LabelSelector, LabelSelectorRequirement, MatchResources, Operation, ResourceDescription,
     SelectorOperator,
@@ -73,7 +74,10 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
         );
     }
     for (i, k) in kinds.iter().enumerate() {
-        check_kind(k, &obj.path.field("kinds").index(i), errs);
+        let path = obj.path.field("kinds").index(i);
+        if super::no_variables(k, &path, errs) {
+            check_kind(k, &path, errs);
+        }
     }
     let mut names = obj.string_list("names", errs).unwrap_or_default();
     if let Some(name) = obj.string("name", errs) {
@@ -81,6 +85,7 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
     }
     let namespaces = obj.string_list("namespaces", errs).unwrap_or_default();
     let annotations = obj.string_map("annotations", errs).unwrap_or_default();
+    super::no_variables_in_map(&annotations, &obj.path.field("annotations"), errs);
     let selector = obj.with("selector", errs, read_selector);
     let namespace_selector = obj.with("namespaceSelector", errs, read_selector);
     let operations = read_operations(&mut obj, errs);
@@ -107,11 +112,16 @@ fn read_description(node: Node<'_, '_>, errs: &mut Errors) -> Option<ResourceDes
 }
 
 /// Kinds are `Kind`, `Version/Kind` or `Group/Version/Kind`, optionally `/subresource` or
-/// `.subresource` as Kyverno writes them; `*` and `?` wildcards are allowed.
+/// `.subresource` as Kyverno writes them; `*` and `?` wildcards are allowed. Kyverno splits
+/// the last part at its dots too, and a kind that gives more than four parts then parses
+/// to empty patterns, which match nothing.
 fn check_kind(kind: &str, path: &Path, errs: &mut Errors) {
+    let slashes = kind.split('/');
+    let parts =
+        slashes.clone().count() + kind.rsplit('/').next().unwrap_or("").matches('.').count();
     if kind.is_empty() {
         errs.push(path, "must not be empty");
-    } else if kind.split('/').count() > 4 || kind.split('/').any(str::is_empty) {
+    } else if parts > 4 || slashes.clone().any(str::is_empty) {
         errs.push(
             path,
             format!("{kind:?} is not a kind: expected Kind, Version/Kind or Group/Version/Kind"),
@@ -140,6 +150,17 @@ fn read_operations(obj: &mut Obj<'_>, errs: &mut Errors) -> Vec<Operation> {
 pub(super) fn read_selector(node: Node<'_, '_>, errs: &mut Errors) -> Option<LabelSelector> {
     let mut obj = node.object(errs)?;
     let match_labels = obj.string_map("matchLabels", errs).unwrap_or_default();
+    let labels_path = obj.path.field("matchLabels");
+    for (key, value) in &match_labels {
+        // Kyverno replaces a wildcard entry by a label it matches, so a pattern needs only
+        // to be able to match a valid label: its wildcards stand for letters (`*` also for
+        // nothing, hence the length slack).
+        let slack = |s: &str| s.matches('*').count();
+        let stand_in = |s: &str| s.replace(['*', '?'], "0");
+        let path = labels_path.key(key);
+        check_label_key(&stand_in(key), key, slack(key), &path, errs);
+        check_label_value(&stand_in(value), value, slack(value), &path, errs);
+    }
     let match_expressions = obj
         .with("matchExpressions", errs, |n, errs| {
             n.list(errs, read_requirement)
@@ -154,6 +175,7 @@ pub(super) fn read_selector(node: Node<'_, '_>, errs: &mut Errors) -> Option<Lab
 
 fn read_requirement(node: Node<'_, '_>, errs: &mut Errors) -> Option<LabelSelectorRequirement> {
     let mut obj = node.object(errs)?;
+    let obj_path = obj.path.clone();
     let key = obj.string("key", errs);
     if !obj.has("key") {
         errs.push(&obj.path.field("key"), "required");
@@ -179,6 +201,12 @@ fn read_requirement(node: Node<'_, '_>, errs: &mut Errors) -> Option<LabelSelect
     let values_path = obj.path.field("values");
     let values = obj.string_list("values", errs).unwrap_or_default();
     obj.finish(errs, &[]);
+    if let Some(k) = &key {
+        check_label_key(k, k, 0, &obj_path.field("key"), errs);
+    }
+    for (i, v) in values.iter().enumerate() {
+        check_label_value(v, v, 0, &values_path.index(i), errs);
+    }
     let operator = operator?;
     match operator {
         SelectorOperator::In | SelectorOperator::NotIn if values.is_empty() => {
@@ -194,4 +222,32 @@ fn read_requirement(node: Node<'_, '_>, errs: &mut Errors) -> Option<LabelSelect
         operator,
         values,
     })
+}
+
+/// Refuses a label key (checked as `probe`, reported as `written`) that Kubernetes would
+/// not accept in a selector: Kyverno's selector would not build and never match. A key
+/// holding variables is refused as such.
+fn check_label_key(probe: &str, written: &str, slack: usize, path: &Path, errs: &mut Errors) {
+    if super::no_variables(written, path, errs) && !labels::valid_key(probe, slack) {
+        errs.push(
+            path,
+            format!(
+                "{written:?} is not a valid label key: {}",
+                labels::KEY_SYNTAX
+            ),
+        );
+    }
+}
+
+/// [`check_label_key`] for a label value.
+fn check_label_value(probe: &str, written: &str, slack: usize, path: &Path, errs: &mut Errors) {
+    if super::no_variables(written, path, errs) && !labels::valid_value(probe, slack) {
+        errs.push(
+            path,
+            format!(
+                "{written:?} is not a valid label value: {}",
+                labels::VALUE_SYNTAX
+            ),
+        );
+    }
 }

@@ -114,8 +114,9 @@ pub(super) fn read_image_verification(
         trust_root: None,
         written_digest: Default::default(),
     };
-    if entry.verification_type == VerificationType::SigstoreBundle {
-        super::bundle_rules::check(&entry, &path, errs);
+    match entry.verification_type {
+        VerificationType::SigstoreBundle => super::bundle_rules::check(&entry, &path, errs),
+        VerificationType::Cosign => super::cosign_rules::check(&entry, &path, errs),
     }
     Some(entry)
 }
@@ -157,17 +158,22 @@ pub(super) fn check_repository(r: &str, path: &Path, errs: &mut Errors) {
 fn read_credentials(node: Node<'_, '_>, errs: &mut Errors) -> Option<RegistryCredentials> {
     let mut obj = node.object(errs)?;
     let allow_insecure_registry = obj.bool("allowInsecureRegistry", errs).unwrap_or(false);
-    let secrets = obj.string_list("secrets", errs).unwrap_or_default();
     obj.finish(
         errs,
-        &[(
-            "providers",
-            "cloud credential helpers; store registry credentials in Signet",
-        )],
+        &[
+            (
+                "providers",
+                "cloud credential helpers; store registry credentials in Signet",
+            ),
+            (
+                "secrets",
+                "pull secrets have no meaning here: registry credentials are stored per \
+                 registry in the verifier (POST /v1/registry-credentials) and used for every policy",
+            ),
+        ],
     );
     Some(RegistryCredentials {
         allow_insecure_registry,
-        secrets,
     })
 }
 
@@ -177,6 +183,11 @@ fn read_attestation(node: Node<'_, '_>, errs: &mut Errors) -> Option<Attestation
     let name = obj.string("name", errs);
     let new = obj.string("type", errs);
     let old = obj.string("predicateType", errs);
+    for (key, value) in [("name", &name), ("type", &new), ("predicateType", &old)] {
+        if let Some(v) = value {
+            super::no_variables(v, &path.field(key), errs);
+        }
+    }
     let predicate_type = match (new, old) {
         (Some(a), Some(b)) if a != b => {
             errs.push(
@@ -256,6 +267,12 @@ fn read_condition(node: Node<'_, '_>, errs: &mut Errors) -> Option<Condition> {
         check_templates(k, &path.field("key"), errs);
     }
     check_templates(&value, &path.field("value"), errs);
+    // Messages are substituted over the predicate too, before any condition is evaluated.
+    if let Some(m) = &message {
+        if let Err(e) = check_template(m) {
+            errs.push(&path.field("message"), e);
+        }
+    }
     Some(Condition {
         key: key?,
         operator: operator?,

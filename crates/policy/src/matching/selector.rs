@@ -51,34 +51,12 @@ pub fn annotations_match(expected: &[(String, String)], actual: &BTreeMap<String
     })
 }
 
-/// A label key: an optional DNS-subdomain prefix and `/`, then a name.
 fn valid_key(key: &str) -> bool {
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    let prefix_ok = prefix.is_none_or(|p| {
-        !p.is_empty()
-            && p.len() <= 253
-            && p.split('.').all(|l| {
-                !l.is_empty()
-                    && l.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            })
-    });
-    prefix_ok && !name.is_empty() && valid_value(name)
+    crate::labels::valid_key(key, 0)
 }
 
-/// A label value: at most 63 characters, alphanumeric at both ends, `-`, `_`, `.` inside.
-fn valid_value(v: &str) -> bool {
-    let inner = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
-    v.is_empty()
-        || (v.len() <= 63
-            && v.bytes().all(inner)
-            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
+fn valid_value(value: &str) -> bool {
+    crate::labels::valid_value(value, 0)
 }
 
 #[cfg(test)]

@@ -62,14 +62,15 @@ impl ImageVerification {
     }
 }
 
-/// `imageRegistryCredentials`.
+/// `imageRegistryCredentials`. Its `secrets` (Kubernetes pull secrets) are refused at
+/// load: the verifier keeps credentials per registry for every policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryCredentials {
-    /// Plain HTTP and unverified TLS are allowed for these images.
+    /// `allowInsecureRegistry`: this entry's images and their signature repositories may
+    /// be read over plain HTTP or TLS without certificate verification, as Kyverno does
+    /// (go-containerregistry's `name.Insecure`).
     pub allow_insecure_registry: bool,
-    /// Names of registry credentials (Kyverno: image pull secrets) to use.
-    pub secrets: Vec<String>,
 }
 
 /// A set of attestors of which `count` (all when absent) must verify.

@@ -1,5 +1,10 @@
 //! Locating the shared test data: `../shared/testdata` beside the checkout, or
-//! `$SIGNET_TESTDATA`.
+//! `$SIGNET_TESTDATA`; and policies to vary in validation tests ([`build`]).
+
+// Each test file uses only some of the helpers.
+#![allow(dead_code)]
+
+pub mod build;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,10 @@
 //! The cache key: SHA-256 over the image digest and location, the entry as written
 //! (attestors, attestations with their conditions, repository, credentials), the public
 //! keys its named keys resolve to now, and the trust root. Any change to one of them
-//! gives a new key, so no stale verdict is ever answered.
+//! gives a new key, so no stale verdict is ever answered. An entry allowing an insecure
+//! registry (`imageRegistryCredentials.allowInsecureRegistry`, part of the entry as
+//! written) has its own key, so its verdict is never the answer for an entry that reads
+//! the same image over verified TLS only.
 
 use aws_lc_rs::digest::{Context, SHA256};
 use signet_policy::image::ImageRef;

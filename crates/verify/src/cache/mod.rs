@@ -165,16 +165,26 @@ impl Verifier {
         }
     }
 
-    /// The digest `image` (given by tag) points to, through the tag cache unless
-    /// `use_cache` is false.
-    pub(crate) async fn resolve_tag(&self, image: &ImageRef, use_cache: bool) -> Result<String> {
+    /// The digest `image` (given by tag) points to, read through `registry`, through the
+    /// tag cache unless `use_cache` is false.
+    pub(crate) async fn resolve_tag(
+        &self,
+        registry: &crate::registry::RegistryClient,
+        image: &ImageRef,
+        use_cache: bool,
+    ) -> Result<String> {
         let tag = image.tag().unwrap_or("latest");
-        let resolve = self
-            .registry
-            .resolve_digest(image.registry(), image.repository(), tag);
+        let resolve = registry.resolve_digest(image.registry(), image.repository(), tag);
         match self.cache.as_ref().and_then(|c| c.digests.as_ref()) {
             Some(digests) if use_cache => {
-                let key = format!("{}/{}:{tag}", image.registry(), image.repository());
+                // A digest read over an insecure transport is no answer for an entry that
+                // requires a secure one.
+                let insecure = if registry.allows_insecure() { "~" } else { "" };
+                let key = format!(
+                    "{insecure}{}/{}:{tag}",
+                    image.registry(),
+                    image.repository()
+                );
                 digests
                     .try_get_with(key, resolve)
                     .await

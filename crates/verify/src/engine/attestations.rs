@@ -41,12 +41,12 @@ impl Attestations<'_> {
         let (host, repository) = ctx.location(repository)?;
         let layers = ctx
             .cache
-            .attestations(&ctx.verifier.registry, &host, &repository, ctx.digest)
+            .attestations(ctx.registry, &host, &repository, ctx.digest)
             .await
             .map_err(super::shared_error)?;
         let none = format!(
-            "no attestation of type {} found in {host}/{repository}",
-            self.attestation.predicate_type
+            "no {} found in {host}/{repository}",
+            of_type(self.attestation)
         );
         Ok((layers, none))
     }
@@ -86,6 +86,26 @@ impl Attestations<'_> {
     }
 }
 
+/// How messages name an `attestations[]` entry: `attestation "build" (<type>)` when it
+/// has a `name`, else `attestation <type>`.
+pub(super) fn describe(attestation: &Attestation) -> String {
+    match &attestation.name {
+        Some(name) => format!("attestation {name:?} ({})", attestation.predicate_type),
+        None => format!("attestation {}", attestation.predicate_type),
+    }
+}
+
+/// `attestation "build" of type <type>`, or `attestation of type <type>` without a name.
+pub(super) fn of_type(attestation: &Attestation) -> String {
+    match &attestation.name {
+        Some(name) => format!(
+            "attestation {name:?} of type {}",
+            attestation.predicate_type
+        ),
+        None => format!("attestation of type {}", attestation.predicate_type),
+    }
+}
+
 /// Every statement of the type must satisfy the attestation's conditions, as in Kyverno. A
 /// condition that cannot be evaluated (a missing field, say) fails the attestation, as in
 /// Kyverno; it is not an error of Signet's.
@@ -93,14 +113,13 @@ pub(super) fn conditions_hold<'p>(
     attestation: &Attestation,
     predicates: impl IntoIterator<Item = &'p serde_json::Value>,
 ) -> Leaf {
-    let wanted = &attestation.predicate_type;
     for predicate in predicates {
         match evaluate_blocks(&attestation.conditions, predicate) {
             Ok(Outcome::Pass) => {}
             Ok(Outcome::Fail { message }) => {
-                return Leaf::Failed(format!("attestation {wanted}: {message}"))
+                return Leaf::Failed(format!("{}: {message}", describe(attestation)))
             }
-            Err(e) => return Leaf::Failed(format!("attestation {wanted}: {e}")),
+            Err(e) => return Leaf::Failed(format!("{}: {e}", describe(attestation))),
         }
     }
     Leaf::Verified

@@ -59,7 +59,7 @@ impl BundleChecks<'_> {
         let found = ctx
             .cache
             .bundles
-            .bundles(&ctx.verifier.registry, &host, &repository, ctx.digest)
+            .bundles(ctx.registry, &host, &repository, ctx.digest)
             .await
             .map_err(super::shared_error)?;
         let wanted = self.attestation.map(|a| a.predicate_type.as_str());
@@ -70,8 +70,11 @@ impl BundleChecks<'_> {
         if any {
             return Ok(Ok(found));
         }
-        let what = match wanted {
-            Some(t) => format!("no Sigstore bundle with an attestation of type {t}"),
+        let what = match self.attestation {
+            Some(a) => format!(
+                "no Sigstore bundle with an {}",
+                super::attestations::of_type(a)
+            ),
             None => "no Sigstore bundle".to_owned(),
         };
         Ok(Err(format!(

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::registry::referrers::{Descriptor, ReferrersSource};
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryClient, Transport};
 use crate::{Error, Result};
 
 /// Artifact and media types of Sigstore bundles start with this.
@@ -50,10 +50,10 @@ pub struct ImageBundles {
 
 type Shared = Arc<OnceCell<std::result::Result<Arc<ImageBundles>, Arc<Error>>>>;
 
-/// Bundles fetched during one decision, by (registry, repository, digest).
+/// Bundles fetched during one decision, by (transport, registry, repository, digest).
 #[derive(Debug, Default)]
 pub struct BundleCache {
-    slots: Mutex<HashMap<(String, String, String), Shared>>,
+    slots: Mutex<HashMap<(Transport, String, String, String), Shared>>,
 }
 
 impl BundleCache {
@@ -65,7 +65,12 @@ impl BundleCache {
         repository: &str,
         digest: &str,
     ) -> std::result::Result<Arc<ImageBundles>, Arc<Error>> {
-        let key = (host.to_owned(), repository.to_owned(), digest.to_owned());
+        let key = (
+            registry.transport_for(host),
+            host.to_owned(),
+            repository.to_owned(),
+            digest.to_owned(),
+        );
         let cell = match self.slots.lock() {
             Ok(mut m) => m.entry(key).or_default().clone(),
             Err(_) => Shared::default(),

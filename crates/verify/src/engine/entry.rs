@@ -53,7 +53,10 @@ impl Verifier {
         let needs_digest = has_checks || entry.mutate_digest;
         let digest = match image.digest() {
             Some(d) => Some(d.to_owned()),
-            None if needs_digest => match self.resolve_tag(image, entry.use_cache).await {
+            None if needs_digest => match self
+                .resolve_tag(self.registry_for(entry), image, entry.use_cache)
+                .await
+            {
                 Ok(d) => Some(d),
                 Err(e) => {
                     return EntryVerdict::new(
@@ -113,6 +116,7 @@ impl Verifier {
         };
         let ctx = Ctx {
             verifier: self,
+            registry: self.registry_for(entry),
             cache,
             image,
             digest,

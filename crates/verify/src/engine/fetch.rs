@@ -13,7 +13,7 @@ use crate::cosign::{
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, DSSE_MEDIA_TYPE, SIGNATURE_ANNOTATION,
     SIMPLE_SIGNING_MEDIA_TYPE,
 };
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryClient, Transport};
 use crate::{Error, Result};
 
 /// At most this many signature or attestation layers are read per image: an attacker who
@@ -51,9 +51,11 @@ pub struct AttestationLayer {
 }
 
 type Shared<T> = Arc<OnceCell<std::result::Result<Arc<Vec<T>>, Arc<Error>>>>;
-type Key = (String, String, String);
+type Key = (Transport, String, String, String);
 
-/// The artifacts fetched during one decision, keyed by (registry, repository, digest).
+/// The artifacts fetched during one decision, keyed by (transport, registry, repository,
+/// digest): entries that reach a registry the same way share one fetch, and what an entry
+/// allowing an insecure registry read is never handed to one that does not.
 #[derive(Debug, Default)]
 pub struct ArtifactCache {
     signatures: Mutex<HashMap<Key, Shared<SignatureLayer>>>,
@@ -81,7 +83,12 @@ impl ArtifactCache {
     ) -> std::result::Result<Arc<Vec<SignatureLayer>>, Arc<Error>> {
         let cell = slot(
             &self.signatures,
-            (host.into(), repository.into(), digest.into()),
+            (
+                registry.transport_for(host),
+                host.into(),
+                repository.into(),
+                digest.into(),
+            ),
         );
         cell.get_or_init(|| async {
             fetch_signatures(registry, host, repository, digest)
@@ -103,7 +110,12 @@ impl ArtifactCache {
     ) -> std::result::Result<Arc<Vec<AttestationLayer>>, Arc<Error>> {
         let cell = slot(
             &self.attestations,
-            (host.into(), repository.into(), digest.into()),
+            (
+                registry.transport_for(host),
+                host.into(),
+                repository.into(),
+                digest.into(),
+            ),
         );
         cell.get_or_init(|| async {
             fetch_attestations(registry, host, repository, digest)

@@ -33,6 +33,8 @@ pub use keys::{KeyResolver, StaticKeys};
 #[derive(Debug, Clone)]
 pub struct Verifier {
     pub(crate) registry: RegistryClient,
+    /// `registry` as entries with `imageRegistryCredentials.allowInsecureRegistry` see it.
+    pub(crate) insecure_registry: RegistryClient,
     pub(crate) keys: Arc<dyn KeyResolver>,
     pub(crate) trust: Arc<TrustRoot>,
     /// The verdict and tag caches, when configured ([`Verifier::with_cache`]).
@@ -50,6 +52,7 @@ impl Verifier {
     /// trusting the transparency logs and CAs of `trust`.
     pub fn new(registry: RegistryClient, keys: Arc<dyn KeyResolver>, trust: TrustRoot) -> Self {
         Verifier {
+            insecure_registry: registry.allowing_insecure(),
             registry,
             keys,
             trust: Arc::new(trust),
@@ -64,12 +67,23 @@ impl Verifier {
     pub fn registry(&self) -> &RegistryClient {
         &self.registry
     }
+
+    /// The registry client for `entry`'s images and signatures: the insecure view when
+    /// the entry sets `imageRegistryCredentials.allowInsecureRegistry`, for that entry only.
+    pub fn registry_for(&self, entry: &ImageVerification) -> &RegistryClient {
+        match &entry.image_registry_credentials {
+            Some(c) if c.allow_insecure_registry => &self.insecure_registry,
+            _ => &self.registry,
+        }
+    }
 }
 
 /// What every check of one (image, entry) pair needs.
 #[derive(Debug)]
 pub(crate) struct Ctx<'a> {
     pub(crate) verifier: &'a Verifier,
+    /// The registry client of this entry ([`Verifier::registry_for`]).
+    pub(crate) registry: &'a RegistryClient,
     pub(crate) cache: &'a ArtifactCache,
     pub(crate) image: &'a ImageRef,
     pub(crate) digest: &'a str,

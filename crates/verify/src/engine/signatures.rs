@@ -29,7 +29,7 @@ async fn layers(
     let (host, repository) = ctx.location(repository)?;
     let layers = ctx
         .cache
-        .signatures(&ctx.verifier.registry, &host, &repository, ctx.digest)
+        .signatures(ctx.registry, &host, &repository, ctx.digest)
         .await
         .map_err(super::shared_error)?;
     if layers.is_empty() {

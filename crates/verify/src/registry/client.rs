@@ -21,6 +21,9 @@ use crate::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
     inner: Arc<Inner>,
+    /// Hosts reached over HTTPS are reached as [`Transport::Insecure`] instead: the view
+    /// of a policy entry with `imageRegistryCredentials.allowInsecureRegistry`.
+    insecure: bool,
 }
 
 struct Inner {
@@ -135,7 +138,34 @@ impl RegistryClient {
                 probed: Mutex::new(HashMap::new()),
                 stored: std::sync::RwLock::new(HashMap::new()),
             }),
+            insecure: false,
         })
+    }
+
+    /// This client as a policy entry with `imageRegistryCredentials.allowInsecureRegistry`
+    /// sees it: every host that would be reached over HTTPS is reached without
+    /// certificate verification, falling back to plain HTTP when it does not speak TLS
+    /// (Kyverno's go-containerregistry `name.Insecure`). Hosts configured for plain HTTP
+    /// stay so. Shares connections, authorizations and stored credentials with `self`.
+    pub fn allowing_insecure(&self) -> RegistryClient {
+        RegistryClient {
+            inner: self.inner.clone(),
+            insecure: true,
+        }
+    }
+
+    /// Whether this is the view of [`RegistryClient::allowing_insecure`].
+    pub fn allows_insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// The transport this client uses for `host`: the configured one, relaxed to
+    /// [`Transport::Insecure`] for an [`RegistryClient::allowing_insecure`] view.
+    pub fn transport_for(&self, host: &str) -> Transport {
+        match self.inner.config.transport_for(host) {
+            Transport::Https | Transport::HttpsUnverified if self.insecure => Transport::Insecure,
+            configured => configured,
+        }
     }
 
     /// Replaces the credentials kept in the service's store (by registry host); cached
@@ -370,7 +400,7 @@ impl RegistryClient {
                     }
                     q.append_pair("scope", challenge_scope.as_deref().unwrap_or(scope));
                 }
-                let client = match self.inner.config.transport_for(host) {
+                let client = match self.transport_for(host) {
                     Transport::Https => &self.inner.verified,
                     _ => &self.inner.unverified,
                 };
@@ -412,7 +442,7 @@ impl RegistryClient {
     /// `Insecure` hosts.
     async fn transport(&self, host: &str) -> (bool, &'static str) {
         let inner = &self.inner;
-        match inner.config.transport_for(host) {
+        match self.transport_for(host) {
             Transport::Https => (true, "https"),
             Transport::HttpsUnverified => (false, "https"),
             Transport::Http => (false, "http"),

@@ -32,7 +32,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// How to talk to a registry host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Transport {
     /// HTTPS with certificate verification (default).
     #[default]
