@@ -561,6 +561,24 @@ async fn bad_input_is_refused_with_clear_errors() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    // A misspelt field or parameter is refused, naming it, never ignored: a pipeline
+    // asking about namespace "prod" must not get the answer for "default".
+    let (status, v) = call(
+        &s,
+        Method::POST,
+        "/v1/verify",
+        admin,
+        Some(json!({"image": "registry.example.com/app:v1", "namspace": "prod"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("namspace"),
+        "{v}"
+    );
+    let (status, v) = call(&s, Method::GET, "/v1/reports?limt=5", admin, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap_or("").contains("limt"), "{v}");
     // Malformed YAML: a 400 naming where the document breaks, not a crash or a 500.
     let (status, v) = call(
         &s,

@@ -17,6 +17,7 @@ use crate::store::{ClusterRecord, TokenRecord};
 
 /// A cluster registration.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCluster {
     /// Cluster name.
     pub name: String,
@@ -199,6 +200,7 @@ impl From<TokenRecord> for TokenOut {
 
 /// Filter for token listings.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     /// Only this cluster's tokens.
     pub cluster: Option<String>,

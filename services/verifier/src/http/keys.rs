@@ -11,6 +11,7 @@ use crate::error::{ApiError, ErrorBody};
 
 /// A named public key (PEM), as Kyverno reads one from a Secret.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeyBody {
     /// Namespace the policies name (`secret.namespace`).
     pub namespace: String,
@@ -101,7 +102,7 @@ pub async fn delete(
 
 /// A named trust root.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrustRootBody {
     /// Name.
     pub name: String,
@@ -179,6 +180,7 @@ pub async fn delete_root(
 
 /// Registry credentials as sent; the password is sealed and never returned.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CredentialBody {
     /// Registry host (`ghcr.io`, `registry.example.com:5000`).
     pub registry: String,

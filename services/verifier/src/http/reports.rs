@@ -13,6 +13,7 @@ use crate::store::{DecisionFilter, DecisionRecord, RESULT_FILTERS};
 
 /// Report filters; all optional.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Cluster name.
     pub cluster: Option<String>,
@@ -200,7 +201,7 @@ pub async fn policy_reports(
 
 /// A pipeline's question: would this image be admitted?
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyBody {
     /// Image reference.
     pub image: String,

@@ -13,6 +13,7 @@ use crate::store::{ClusterRecord, TokenRecord};
 
 /// A token request.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// `admin`, `cluster` or `reader`.
     pub role: Role,
