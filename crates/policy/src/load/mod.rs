@@ -215,7 +215,7 @@ fn read_metadata(node: Node<'_, '_>, errs: &mut Errors) -> Option<Metadata> {
 }
 
 /// Kubernetes object names (RFC 1123 subdomains).
-fn is_dns_subdomain(s: &str) -> bool {
+pub(super) fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|label| {
