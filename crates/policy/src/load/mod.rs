@@ -10,6 +10,7 @@ mod trust_root;
 mod verify_images;
 
 pub use trust_root::TRUST_ROOT_ANNOTATION;
+pub use verify_images::is_secret_reference;
 
 use std::collections::BTreeMap;
 

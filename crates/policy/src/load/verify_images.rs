@@ -176,8 +176,22 @@ fn read_credentials(node: Node<'_, '_>, errs: &mut Errors) -> Option<RegistryCre
     })
 }
 
-/// A `secrets` item: a Secret's name, or `namespace/name` as Kyverno 1.18 reads it in a
-/// ClusterPolicy. Signet names its credential sets by exactly this string.
+/// Whether `name` can be an `imageRegistryCredentials.secrets` item: a Kubernetes Secret's
+/// name (an RFC 1123 subdomain), or `namespace/name` as Kyverno 1.18 reads it in a
+/// ClusterPolicy. Signet names its registry-credential sets by exactly this string.
+pub fn is_secret_reference(name: &str) -> bool {
+    match name.split_once('/') {
+        Some((namespace, secret)) => {
+            namespace.len() <= 63
+                && !namespace.contains('.')
+                && super::is_dns_subdomain(namespace)
+                && super::is_dns_subdomain(secret)
+        }
+        None => super::is_dns_subdomain(name),
+    }
+}
+
+/// A `secrets` item ([`is_secret_reference`]), reported at `path`.
 fn check_secret_name(name: &str, path: &Path, errs: &mut Errors) {
     if name.is_empty() {
         errs.push(path, "must not be empty");
@@ -186,16 +200,7 @@ fn check_secret_name(name: &str, path: &Path, errs: &mut Errors) {
     if !super::no_variables(name, path, errs) {
         return;
     }
-    let valid = match name.split_once('/') {
-        Some((namespace, secret)) => {
-            namespace.len() <= 63
-                && !namespace.contains('.')
-                && super::is_dns_subdomain(namespace)
-                && super::is_dns_subdomain(secret)
-        }
-        None => super::is_dns_subdomain(name),
-    };
-    if !valid {
+    if !is_secret_reference(name) {
         errs.push(
             path,
             format!(
