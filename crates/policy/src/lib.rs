@@ -22,5 +22,8 @@ pub mod pem_material;
 pub mod wildcard;
 
 pub use error::{Diagnostics, Error, FieldError, Result};
-pub use load::{load_policies, load_policy_value, parse_json_or_yaml, TRUST_ROOT_ANNOTATION};
+pub use load::{
+    is_secret_reference, load_policies, load_policy_value, parse_json_or_yaml,
+    TRUST_ROOT_ANNOTATION,
+};
 pub use model::*;

@@ -7,32 +7,84 @@ use common::build::*;
 use signet_policy::RegistryCredentials;
 
 #[test]
-fn registry_credential_secrets_are_refused_and_insecure_registries_are_read() {
+fn registry_credential_secrets_are_read_in_order_with_insecure_registries() {
+    let creds = |entry: &str| {
+        load_one(&policy("", entry, "")).spec.rules[0].verify_images[0]
+            .image_registry_credentials
+            .clone()
+    };
+    assert_eq!(
+        creds("          imageRegistryCredentials: {secrets: [regcred, kyverno/other.cred]}"),
+        Some(RegistryCredentials {
+            allow_insecure_registry: false,
+            secrets: vec!["regcred".into(), "kyverno/other.cred".into()],
+        })
+    );
+    assert_eq!(
+        creds("          imageRegistryCredentials: {allowInsecureRegistry: true}"),
+        Some(RegistryCredentials {
+            allow_insecure_registry: true,
+            secrets: Vec::new(),
+        })
+    );
+    assert_eq!(
+        creds("          imageRegistryCredentials: {allowInsecureRegistry: true, secrets: [a]}"),
+        Some(RegistryCredentials {
+            allow_insecure_registry: true,
+            secrets: vec!["a".into()],
+        })
+    );
+    assert_eq!(creds(""), None);
+}
+
+#[test]
+fn bad_registry_credential_secrets_are_refused_with_their_path() {
+    let at = |i: usize| format!("{ENTRY}.imageRegistryCredentials.secrets[{i}]");
+    let entry =
+        |secrets: &str| format!("          imageRegistryCredentials: {{secrets: {secrets}}}");
+    assert_error_at(
+        &policy("", &entry("[regcred, \"\"]"), ""),
+        &at(1),
+        "must not be empty",
+    );
+    assert_error_at(
+        &policy("", &entry("[\"{{request.namespace}}-creds\"]"), ""),
+        &at(0),
+        "variables are not supported in this field by Signet",
+    );
+    assert_error_at(
+        &policy("", &entry("regcred"), ""),
+        &format!("{ENTRY}.imageRegistryCredentials.secrets"),
+        "expected a list, found a string",
+    );
+    assert_error_at(
+        &policy("", &entry("[{name: regcred}]"), ""),
+        &at(0),
+        "expected a string, found an object",
+    );
+    for bad in [
+        "RegCred",
+        "reg_cred",
+        "/regcred",
+        "ns/",
+        "a/b/c",
+        "my.ns/regcred",
+    ] {
+        assert_error_at(
+            &policy("", &entry(&format!("[ok, \"{bad}\"]")), ""),
+            &at(1),
+            &format!("{bad:?} is not a Secret name"),
+        );
+    }
+    // `providers` (cloud credential helpers) is still refused.
     assert_error_at(
         &policy(
             "",
-            "          imageRegistryCredentials: {secrets: [regcred]}",
+            "          imageRegistryCredentials: {providers: [amazon]}",
             "",
         ),
-        &format!("{ENTRY}.imageRegistryCredentials.secrets"),
-        "not supported by Signet: pull secrets have no meaning here: registry credentials \
-         are stored per registry in the verifier",
-    );
-    let p = load_one(&policy(
-        "",
-        "          imageRegistryCredentials: {allowInsecureRegistry: true}",
-        "",
-    ));
-    assert_eq!(
-        p.spec.rules[0].verify_images[0].image_registry_credentials,
-        Some(RegistryCredentials {
-            allow_insecure_registry: true
-        })
-    );
-    let p = load_one(&policy("", "", ""));
-    assert_eq!(
-        p.spec.rules[0].verify_images[0].image_registry_credentials,
-        None
+        &format!("{ENTRY}.imageRegistryCredentials.providers"),
+        "not supported by Signet: cloud credential helpers",
     );
 }
 

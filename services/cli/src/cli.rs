@@ -49,6 +49,10 @@ pub enum Command {
     /// Named keys on the verifier.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Registry credentials on the verifier: its own per registry, or in named sets that
+    /// policies name in `imageRegistryCredentials.secrets`.
+    #[command(subcommand)]
+    RegistryCredentials(RegistryCredentialsCommand),
     /// Clusters on the verifier.
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -71,6 +75,40 @@ pub enum KeyCommand {
         /// PEM file.
         #[arg(long)]
         from_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCredentialsCommand {
+    /// Store (or replace) the credentials for a registry. The password is read from
+    /// standard input with --password-stdin, else prompted for; it is sealed by the
+    /// verifier and never shown again.
+    Create {
+        /// Registry host (`ghcr.io`, `registry.example.com:5000`; `docker.io` for Docker Hub).
+        #[arg(long)]
+        registry: String,
+        /// User name.
+        #[arg(long)]
+        username: String,
+        /// Read the password (or token) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Store them in this named set: a name that policies write in
+        /// `imageRegistryCredentials.secrets` (`regcred`, or `namespace/regcred`). Without
+        /// it, they are the verifier's own, used by rules that name no secrets.
+        #[arg(long, value_name = "NAME")]
+        secret: Option<String>,
+    },
+    /// List stored credentials (registry, user and set; never a password).
+    List,
+    /// Delete the credentials for a registry: the verifier's own, or those in --secret NAME.
+    Delete {
+        /// Registry host.
+        #[arg(long)]
+        registry: String,
+        /// The named set to delete them from.
+        #[arg(long, value_name = "NAME")]
+        secret: Option<String>,
     },
 }
 
@@ -261,6 +299,15 @@ pub struct VerifyArgs {
     /// A key that policies name as `secret: {namespace, name}`: NAMESPACE/NAME=PEMFILE; repeatable.
     #[arg(long = "secret", value_name = "NAMESPACE/NAME=FILE")]
     pub secrets: Vec<String>,
+    /// With --policy: registry credentials that policies name in
+    /// `imageRegistryCredentials.secrets`, NAME=FILE where FILE is a Docker config
+    /// (`{"auths": {HOST: {"auth": base64(user:password)}}}` or `username`/`password`
+    /// fields, as `docker login` writes it); repeatable. A rule naming secrets reads each
+    /// registry with the first named set holding it, and only with those (not with the
+    /// --registry-username or Docker config credentials); a rule naming a secret not given
+    /// here is an error.
+    #[arg(long = "registry-secret", value_name = "NAME=FILE")]
+    pub registry_secrets: Vec<String>,
     /// Trust root (trusted_root.json) instead of the embedded Sigstore public-good root.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,

@@ -1,13 +1,14 @@
 //! Two replicas on one PostgreSQL database, each watching for changes as the binary does:
 //! a policy applied, replaced or deleted through one replica, and a token revoked through
 //! it, change the other's answers without a restart; each decision records the version of
-//! the policy that made it.
+//! the policy that made it. A named registry-credential set stored or deleted through one
+//! replica is loaded or dropped by the other.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use signet_verifier::service::Service;
+use signet_verifier::service::{CredentialsKey, Service};
 use signet_verifier::store::{DecisionFilter, Store};
 use signet_verify::registry::RegistryConfig;
 use signet_verify::trust::TrustRoot;
@@ -51,6 +52,47 @@ async fn replica(url: &str) -> Service {
             .expect("service");
     let _watch = service.watch_changes();
     service
+}
+
+/// A replica with the credentials key every replica of a fleet shares.
+async fn replica_with_credentials_key(url: &str) -> Service {
+    let store = Store::open(Some(url), &std::env::temp_dir())
+        .await
+        .expect("store");
+    let key =
+        CredentialsKey::from_base64("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=").expect("key");
+    let secrets = signet_verifier::app::Secrets {
+        jwt_key: None,
+        credentials_key: Some(key),
+    };
+    let service = signet_verifier::app::build_service_with(
+        store,
+        RegistryConfig::default(),
+        TrustRoot::default(),
+        signet_verifier::cache::CacheOptions::default(),
+        secrets,
+    )
+    .await
+    .expect("service");
+    let _watch = service.watch_changes();
+    service
+}
+
+/// Waits (generously: the test shows propagation) until `service`'s registry client holds
+/// exactly the named credential sets `want`.
+async fn until_sets(service: &Service, want: &[&str]) {
+    let started = Instant::now();
+    loop {
+        let held = service.verifier().registry().named_credentials();
+        if held == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "replica b holds {held:?}, wanted {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Reviews a Pod of [`IMAGE`] on `service` as the holder of `token`: `Ok(allowed)`, or
@@ -171,4 +213,26 @@ async fn changes_through_one_replica_reach_the_other_without_a_restart() {
     println!("revocation on a reached b in {took:?}");
     let refused = review(&b, &token, uid + 1).await.expect_err("revoked");
     assert!(refused.contains("revoked"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_credential_set_stored_through_one_replica_is_loaded_by_the_other() {
+    let db = PgDb::create().await;
+    let a = replica_with_credentials_key(&db.url).await;
+    let b = replica_with_credentials_key(&db.url).await;
+    until_sets(&b, &[]).await;
+
+    a.put_named_credential("regcred", "registry.example.com", "u", "p")
+        .await
+        .expect("store on a");
+    until_sets(&b, &["regcred"]).await;
+    a.put_named_credential("kyverno/other", "ghcr.io", "u", "p")
+        .await
+        .expect("another set");
+    until_sets(&b, &["kyverno/other", "regcred"]).await;
+
+    a.delete_named_credential("regcred", "registry.example.com")
+        .await
+        .expect("delete on a");
+    until_sets(&b, &["kyverno/other"]).await;
 }

@@ -219,6 +219,18 @@ async fn every_route_by_every_role() {
             Forbidden,
             Forbidden,
         ),
+        // The same operation storing into a named set (`imageRegistryCredentials.secrets`).
+        (
+            Method::POST,
+            "/v1/registry-credentials",
+            Some(
+                json!({"registry": "registry.example.com", "username": "u", "password": "p",
+                       "secret": "regcred"}),
+            ),
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
         (
             Method::POST,
             "/v1/clusters",
@@ -381,6 +393,14 @@ async fn every_route_by_every_role() {
         (
             Method::DELETE,
             "/v1/registry-credentials/registry.example.com",
+            None,
+            Ok,
+            Forbidden,
+            Forbidden,
+        ),
+        (
+            Method::DELETE,
+            "/v1/registry-credentials/registry.example.com?secret=regcred",
             None,
             Ok,
             Forbidden,

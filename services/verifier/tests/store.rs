@@ -117,6 +117,7 @@ both_backends!(
     keys,
     trust_roots,
     credentials,
+    credential_sets,
     clusters,
     tokens,
     one_first_admin_among_replicas,
@@ -530,6 +531,137 @@ async fn credentials(ctx: Ctx) {
         .await
         .expect("get")
         .is_none());
+    assert_eq!(store.list_credentials().await.expect("list").len(), 1);
+}
+
+async fn credential_sets(ctx: Ctx) {
+    let store = ctx.open().await;
+    let sealed = "v1:named-ciphertext-SHOULD-NEVER-SHOW";
+    let (summary, created) = store
+        .put_named_credential("regcred", "ghcr.io", "robot", sealed)
+        .await
+        .expect("create");
+    assert!(created);
+    assert_eq!(
+        (summary.secret.as_str(), summary.registry.as_str()),
+        ("regcred", "ghcr.io")
+    );
+    assert_eq!(summary.created_at, summary.updated_at);
+    // A second registry in the set, the same registry in another set (a namespace/name
+    // reference is a name like any other), and an unnamed credential for that registry:
+    // all distinct.
+    store
+        .put_named_credential("regcred", "registry.example:5000", "ci", "v1:b")
+        .await
+        .expect("second registry");
+    store
+        .put_named_credential("kyverno/other", "ghcr.io", "bot", "v1:c")
+        .await
+        .expect("other set");
+    store
+        .put_credential("ghcr.io", "unnamed", "v1:d")
+        .await
+        .expect("unnamed");
+
+    let list = store.list_named_credentials().await.expect("list");
+    let rows: Vec<(&str, &str, &str)> = list
+        .iter()
+        .map(|c| (c.secret.as_str(), c.registry.as_str(), c.username.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("kyverno/other", "ghcr.io", "bot"),
+            ("regcred", "ghcr.io", "robot"),
+            ("regcred", "registry.example:5000", "ci"),
+        ]
+    );
+    let shown = format!(
+        "{list:?} {}",
+        serde_json::to_string(&list).expect("serialize")
+    );
+    assert!(!shown.contains("SHOULD-NEVER-SHOW"), "{shown}");
+    // The unnamed credential is not part of any set, nor a set part of the unnamed ones.
+    assert_eq!(store.list_credentials().await.expect("list").len(), 1);
+    assert_eq!(
+        store
+            .get_credential_secret("ghcr.io")
+            .await
+            .expect("get")
+            .expect("unnamed")
+            .username,
+        "unnamed"
+    );
+
+    let secrets = store
+        .list_named_credential_secrets()
+        .await
+        .expect("secrets");
+    assert_eq!(secrets.len(), 3);
+    assert_eq!(
+        (secrets[1].secret.as_str(), secrets[1].registry.as_str()),
+        ("regcred", "ghcr.io")
+    );
+    assert_eq!(secrets[1].secret_ciphertext, sealed);
+    assert!(!format!("{secrets:?}").contains("SHOULD-NEVER-SHOW"));
+
+    // Replacing keeps the creation time and changes the rest.
+    let (replaced, created) = store
+        .put_named_credential("regcred", "ghcr.io", "robot2", "v1:rotated")
+        .await
+        .expect("replace");
+    assert!(!created);
+    assert_eq!(replaced.created_at, summary.created_at);
+    assert!(replaced.updated_at >= summary.updated_at);
+    let secrets = store
+        .list_named_credential_secrets()
+        .await
+        .expect("secrets");
+    assert_eq!(
+        (
+            secrets[1].username.as_str(),
+            secrets[1].secret_ciphertext.as_str()
+        ),
+        ("robot2", "v1:rotated")
+    );
+
+    for (what, secret, registry) in [("secret", "", "ghcr.io"), ("registry", "regcred", " ")] {
+        match store
+            .put_named_credential(secret, registry, "u", "v1:x")
+            .await
+        {
+            Err(StoreError::Invalid(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!("expected Invalid for an empty {what}, got {other:?}"),
+        }
+    }
+
+    assert!(store
+        .delete_named_credential("regcred", "ghcr.io")
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_named_credential("regcred", "ghcr.io")
+        .await
+        .expect("again"));
+    assert!(!store
+        .delete_named_credential("nope", "registry.example:5000")
+        .await
+        .expect("no such set"));
+    let left: Vec<(String, String)> = store
+        .list_named_credentials()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|c| (c.secret, c.registry))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            ("kyverno/other".to_owned(), "ghcr.io".to_owned()),
+            ("regcred".to_owned(), "registry.example:5000".to_owned()),
+        ]
+    );
+    // The unnamed credential for the same registry is untouched.
     assert_eq!(store.list_credentials().await.expect("list").len(), 1);
 }
 
@@ -1229,6 +1361,10 @@ async fn persists_across_reopen(ctx: Ctx) {
         .await
         .expect("credential");
     store
+        .put_named_credential("regcred", "ghcr.io", "u", "v1:n")
+        .await
+        .expect("named credential");
+    store
         .create_cluster("c", &labels(&[("a", "b")]))
         .await
         .expect("cluster");
@@ -1269,6 +1405,14 @@ async fn persists_across_reopen(ctx: Ctx) {
         .await
         .expect("get")
         .is_some());
+    assert_eq!(
+        store
+            .list_named_credential_secrets()
+            .await
+            .expect("named")
+            .len(),
+        1
+    );
     assert_eq!(
         store
             .get_cluster("c")
@@ -1333,6 +1477,21 @@ async fn changes_are_announced(ctx: Ctx) {
         within,
     )
     .await;
+    writer
+        .put_named_credential("kyverno/regcred", "ghcr.io", "u", "v1:y")
+        .await
+        .expect("named credential");
+    let named = Change::new(ChangeKind::Credential, "kyverno/regcred@ghcr.io");
+    expect_change(&mut rx, &named, within).await;
+    assert!(writer
+        .delete_named_credential("kyverno/regcred", "ghcr.io")
+        .await
+        .expect("delete named"));
+    expect_change(&mut rx, &named, within).await;
+    assert!(!writer
+        .delete_named_credential("kyverno/regcred", "ghcr.io")
+        .await
+        .expect("delete named again"));
     writer
         .create_cluster("c", &BTreeMap::new())
         .await

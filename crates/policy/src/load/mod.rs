@@ -10,6 +10,7 @@ mod trust_root;
 mod verify_images;
 
 pub use trust_root::TRUST_ROOT_ANNOTATION;
+pub use verify_images::is_secret_reference;
 
 use std::collections::BTreeMap;
 
@@ -215,7 +216,7 @@ fn read_metadata(node: Node<'_, '_>, errs: &mut Errors) -> Option<Metadata> {
 }
 
 /// Kubernetes object names (RFC 1123 subdomains).
-fn is_dns_subdomain(s: &str) -> bool {
+pub(super) fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|label| {

@@ -158,23 +158,57 @@ pub(super) fn check_repository(r: &str, path: &Path, errs: &mut Errors) {
 fn read_credentials(node: Node<'_, '_>, errs: &mut Errors) -> Option<RegistryCredentials> {
     let mut obj = node.object(errs)?;
     let allow_insecure_registry = obj.bool("allowInsecureRegistry", errs).unwrap_or(false);
+    let path = obj.path.field("secrets");
+    let secrets = obj.string_list("secrets", errs).unwrap_or_default();
+    for (i, name) in secrets.iter().enumerate() {
+        check_secret_name(name, &path.index(i), errs);
+    }
     obj.finish(
         errs,
-        &[
-            (
-                "providers",
-                "cloud credential helpers; store registry credentials in Signet",
-            ),
-            (
-                "secrets",
-                "pull secrets have no meaning here: registry credentials are stored per \
-                 registry in the verifier (POST /v1/registry-credentials) and used for every policy",
-            ),
-        ],
+        &[(
+            "providers",
+            "cloud credential helpers; store registry credentials in Signet",
+        )],
     );
     Some(RegistryCredentials {
         allow_insecure_registry,
+        secrets,
     })
+}
+
+/// Whether `name` can be an `imageRegistryCredentials.secrets` item: a Kubernetes Secret's
+/// name (an RFC 1123 subdomain), or `namespace/name` as Kyverno 1.18 reads it in a
+/// ClusterPolicy. Signet names its registry-credential sets by exactly this string.
+pub fn is_secret_reference(name: &str) -> bool {
+    match name.split_once('/') {
+        Some((namespace, secret)) => {
+            namespace.len() <= 63
+                && !namespace.contains('.')
+                && super::is_dns_subdomain(namespace)
+                && super::is_dns_subdomain(secret)
+        }
+        None => super::is_dns_subdomain(name),
+    }
+}
+
+/// A `secrets` item ([`is_secret_reference`]), reported at `path`.
+fn check_secret_name(name: &str, path: &Path, errs: &mut Errors) {
+    if name.is_empty() {
+        errs.push(path, "must not be empty");
+        return;
+    }
+    if !super::no_variables(name, path, errs) {
+        return;
+    }
+    if !is_secret_reference(name) {
+        errs.push(
+            path,
+            format!(
+                "{name:?} is not a Secret name (lowercase letters, digits, '-' and '.', at \
+                 most 253) or namespace/name"
+            ),
+        );
+    }
 }
 
 fn read_attestation(node: Node<'_, '_>, errs: &mut Errors) -> Option<Attestation> {

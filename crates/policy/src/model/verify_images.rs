@@ -62,15 +62,22 @@ impl ImageVerification {
     }
 }
 
-/// `imageRegistryCredentials`. Its `secrets` (Kubernetes pull secrets) are refused at
-/// load: the verifier keeps credentials per registry for every policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `imageRegistryCredentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryCredentials {
     /// `allowInsecureRegistry`: this entry's images and their signature repositories may
     /// be read over plain HTTP or TLS without certificate verification, as Kyverno does
     /// (go-containerregistry's `name.Insecure`).
     pub allow_insecure_registry: bool,
+    /// `secrets`: the names of the registry-credential sets this entry reads its images
+    /// and signatures with, in order (the first set holding a registry's credentials
+    /// wins). In Kyverno they name `kubernetes.io/dockerconfigjson` Secrets (`name` in
+    /// Kyverno's namespace, or `namespace/name`); in Signet, named credential sets stored
+    /// in the verifier under the same strings. Left out of the serialized entry when
+    /// empty, so an entry without it keeps the digest it had before the field existed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 /// A set of attestors of which `count` (all when absent) must verify.

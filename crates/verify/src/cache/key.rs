@@ -1,10 +1,13 @@
 //! The cache key: SHA-256 over the image digest and location, the entry as written
 //! (attestors, attestations with their conditions, repository, credentials), the public
-//! keys its named keys resolve to now, and the trust root. Any change to one of them
-//! gives a new key, so no stale verdict is ever answered. An entry allowing an insecure
-//! registry (`imageRegistryCredentials.allowInsecureRegistry`, part of the entry as
-//! written) has its own key, so its verdict is never the answer for an entry that reads
-//! the same image over verified TLS only.
+//! keys its named keys resolve to now, the revisions of the named registry-credential
+//! sets it reads with, and the trust root. Any change to one of them gives a new key, so
+//! no stale verdict is ever answered. An entry allowing an insecure registry
+//! (`imageRegistryCredentials.allowInsecureRegistry`, part of the entry as written) has
+//! its own key, so its verdict is never the answer for an entry that reads the same image
+//! over verified TLS only; likewise an entry naming `imageRegistryCredentials.secrets`,
+//! whose key also changes whenever one of those sets is replaced (a deleted set gives an
+//! error verdict before any key is made).
 
 use aws_lc_rs::digest::{Context, SHA256};
 use signet_policy::image::ImageRef;
@@ -13,10 +16,14 @@ use signet_policy::{AttestorKind, AttestorSet, ImageVerification, KeySource, Sec
 use crate::engine::Verifier;
 use crate::{Error, Result};
 
-/// The key of `entry` on `image` at `digest` under the trust root `trust`.
+/// The key of `entry` on `image` at `digest` under the trust root `trust`, read with the
+/// credentials known as `credentials` ([`RegistryClient::credentials_identity`]).
+///
+/// [`RegistryClient::credentials_identity`]: crate::registry::RegistryClient::credentials_identity
 pub(super) async fn cache_key(
     verifier: &Verifier,
     trust: &str,
+    credentials: &str,
     image: &ImageRef,
     digest: &str,
     entry: &ImageVerification,
@@ -27,6 +34,11 @@ pub(super) async fn cache_key(
         h.update(b"\0");
     }
     h.update(&written_digest(entry)?);
+    // Left out when empty, so the keys of entries without secrets stay what they were.
+    if !credentials.is_empty() {
+        h.update(b"\0credentials\0");
+        h.update(credentials.as_bytes());
+    }
     let mut secrets = Vec::new();
     for set in entry
         .attestors

@@ -178,10 +178,12 @@ impl Verifier {
         match self.cache.as_ref().and_then(|c| c.digests.as_ref()) {
             Some(digests) if use_cache => {
                 // A digest read over an insecure transport is no answer for an entry that
-                // requires a secure one.
+                // requires a secure one, nor one read with some credentials for an entry
+                // with others.
                 let insecure = if registry.allows_insecure() { "~" } else { "" };
                 let key = format!(
-                    "{insecure}{}/{}:{tag}",
+                    "{insecure}{}|{}/{}:{tag}",
+                    registry.credentials_identity(),
                     image.registry(),
                     image.repository()
                 );
@@ -199,20 +201,22 @@ impl Verifier {
     pub(crate) async fn check_cached(
         &self,
         artifacts: &ArtifactCache,
+        registry: &crate::registry::RegistryClient,
         image: &ImageRef,
         digest: &str,
         entry: &ImageVerification,
     ) -> Result<EntryVerdict> {
         let Some(cache) = self.cache.as_ref().filter(|_| entry.use_cache) else {
             self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-            return self.check(artifacts, image, digest, entry).await;
+            return self.check(artifacts, registry, image, digest, entry).await;
         };
         // The root the entry's policy names, else the verifier's: its material is in the key.
         let key = match self.trust_for(entry) {
             Ok(named) => {
                 let named = named.map(|(_, fingerprint)| fingerprint);
                 let trust = named.as_deref().unwrap_or(&cache.trust_fingerprint);
-                key::cache_key(self, trust, image, digest, entry).await
+                let credentials = registry.credentials_identity();
+                key::cache_key(self, trust, credentials, image, digest, entry).await
             }
             Err(e) => Err(e),
         };
@@ -221,7 +225,7 @@ impl Verifier {
             // A key that cannot be resolved fails the check the same way, uncached.
             Err(_) => {
                 self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-                return self.check(artifacts, image, digest, entry).await;
+                return self.check(artifacts, registry, image, digest, entry).await;
             }
         };
         let computed = AtomicBool::new(false);
@@ -231,7 +235,9 @@ impl Verifier {
                 return Ok(Arc::new(found));
             }
             self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-            let verdict = self.check(artifacts, image, digest, entry).await?;
+            let verdict = self
+                .check(artifacts, registry, image, digest, entry)
+                .await?;
             let stored = CachedVerdict::from_verdict(&verdict, image, cache);
             if let Some(l2) = &cache.config.l2 {
                 if let Ok(bytes) = serde_json::to_vec(&stored) {

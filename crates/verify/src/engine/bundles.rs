@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::registry::referrers::{Descriptor, ReferrersSource};
-use crate::registry::{RegistryClient, Transport};
+use crate::registry::RegistryClient;
 use crate::{Error, Result};
 
 /// Artifact and media types of Sigstore bundles start with this.
@@ -50,10 +50,11 @@ pub struct ImageBundles {
 
 type Shared = Arc<OnceCell<std::result::Result<Arc<ImageBundles>, Arc<Error>>>>;
 
-/// Bundles fetched during one decision, by (transport, registry, repository, digest).
+/// Bundles fetched during one decision, by (transport, credentials identity, registry,
+/// repository, digest), like [`super::fetch::ArtifactCache`].
 #[derive(Debug, Default)]
 pub struct BundleCache {
-    slots: Mutex<HashMap<(Transport, String, String, String), Shared>>,
+    slots: Mutex<HashMap<super::fetch::Key, Shared>>,
 }
 
 impl BundleCache {
@@ -67,6 +68,7 @@ impl BundleCache {
     ) -> std::result::Result<Arc<ImageBundles>, Arc<Error>> {
         let key = (
             registry.transport_for(host),
+            registry.credentials_identity().to_owned(),
             host.to_owned(),
             repository.to_owned(),
             digest.to_owned(),

@@ -9,6 +9,7 @@ use super::attestors::{verify_any_identity, verify_set, LeafCheck, SetOutcome};
 use super::bundle_checks::BundleChecks;
 use super::signatures::Signatures;
 use super::{ArtifactCache, Ctx, Verifier};
+use crate::registry::RegistryClient;
 use crate::verdict::VerdictResult;
 use crate::Result;
 
@@ -51,11 +52,21 @@ impl Verifier {
     ) -> EntryVerdict {
         let has_checks = !entry.attestors.is_empty() || !entry.attestations.is_empty();
         let needs_digest = has_checks || entry.mutate_digest;
+        // An entry that reads nothing from a registry needs none of its credentials.
+        let registry = match self.registry_for(entry) {
+            Ok(r) => r,
+            Err(e) if needs_digest => {
+                return EntryVerdict::new(
+                    VerdictResult::Error,
+                    format!("cannot verify {image}: {e}"),
+                    image.digest().map(str::to_owned),
+                )
+            }
+            Err(_) => self.registry.clone(),
+        };
         let digest = match image.digest() {
             Some(d) => Some(d.to_owned()),
-            None if needs_digest => match self
-                .resolve_tag(self.registry_for(entry), image, entry.use_cache)
-                .await
+            None if needs_digest => match self.resolve_tag(&registry, image, entry.use_cache).await
             {
                 Ok(d) => Some(d),
                 Err(e) => {
@@ -69,7 +80,7 @@ impl Verifier {
             None => None,
         };
         let mut verdict = match (&digest, has_checks) {
-            (Some(d), true) => match self.check_cached(cache, image, d, entry).await {
+            (Some(d), true) => match self.check_cached(cache, &registry, image, d, entry).await {
                 Ok(v) => v,
                 Err(e) => EntryVerdict::new(
                     VerdictResult::Error,
@@ -102,10 +113,12 @@ impl Verifier {
         verdict
     }
 
-    /// Runs every check of `entry` on `image` at `digest`, uncached.
+    /// Runs every check of `entry` on `image` at `digest`, uncached, reading through
+    /// `registry` (the entry's, [`Verifier::registry_for`]).
     pub(crate) async fn check(
         &self,
         cache: &ArtifactCache,
+        registry: &RegistryClient,
         image: &ImageRef,
         digest: &str,
         entry: &ImageVerification,
@@ -116,7 +129,7 @@ impl Verifier {
         };
         let ctx = Ctx {
             verifier: self,
-            registry: self.registry_for(entry),
+            registry,
             cache,
             image,
             digest,

@@ -51,11 +51,14 @@ pub struct AttestationLayer {
 }
 
 type Shared<T> = Arc<OnceCell<std::result::Result<Arc<Vec<T>>, Arc<Error>>>>;
-type Key = (Transport, String, String, String);
+/// (transport, credentials identity, registry, repository, digest).
+pub(crate) type Key = (Transport, String, String, String, String);
 
-/// The artifacts fetched during one decision, keyed by (transport, registry, repository,
-/// digest): entries that reach a registry the same way share one fetch, and what an entry
-/// allowing an insecure registry read is never handed to one that does not.
+/// The artifacts fetched during one decision, keyed by (transport, credentials identity,
+/// registry, repository, digest): entries that reach a registry the same way with the same
+/// credentials share one fetch; what an entry allowing an insecure registry read is never
+/// handed to one that does not, nor what one entry read with its registry credentials
+/// secrets to an entry with other credentials (or none).
 #[derive(Debug, Default)]
 pub struct ArtifactCache {
     signatures: Mutex<HashMap<Key, Shared<SignatureLayer>>>,
@@ -85,6 +88,7 @@ impl ArtifactCache {
             &self.signatures,
             (
                 registry.transport_for(host),
+                registry.credentials_identity().into(),
                 host.into(),
                 repository.into(),
                 digest.into(),
@@ -112,6 +116,7 @@ impl ArtifactCache {
             &self.attestations,
             (
                 registry.transport_for(host),
+                registry.credentials_identity().into(),
                 host.into(),
                 repository.into(),
                 digest.into(),

@@ -68,12 +68,20 @@ impl Verifier {
         &self.registry
     }
 
-    /// The registry client for `entry`'s images and signatures: the insecure view when
-    /// the entry sets `imageRegistryCredentials.allowInsecureRegistry`, for that entry only.
-    pub fn registry_for(&self, entry: &ImageVerification) -> &RegistryClient {
-        match &entry.image_registry_credentials {
+    /// The registry client for `entry`'s images and signatures, for that entry only: the
+    /// insecure view when it sets `imageRegistryCredentials.allowInsecureRegistry`, reading
+    /// with the named credential sets of its `imageRegistryCredentials.secrets` when it
+    /// names any ([`RegistryClient::with_secrets`]); an error naming a set the registry
+    /// client does not hold.
+    pub fn registry_for(&self, entry: &ImageVerification) -> Result<RegistryClient> {
+        let credentials = entry.image_registry_credentials.as_ref();
+        let base = match credentials {
             Some(c) if c.allow_insecure_registry => &self.insecure_registry,
             _ => &self.registry,
+        };
+        match credentials {
+            Some(c) if !c.secrets.is_empty() => base.with_secrets(&c.secrets),
+            _ => Ok(base.clone()),
         }
     }
 }

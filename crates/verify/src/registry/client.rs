@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::digest::{Context, SHA256};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
@@ -14,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use super::auth::{basic_header, parse_challenge, Challenge, TokenResponse};
 pub(crate) use super::http::Response;
 use super::http::{proxy_in_environment, FastClient, SendError, USER_AGENT_VALUE};
-use super::{Credentials, RegistryConfig, Transport};
+use super::{CredentialSet, Credentials, RegistryConfig, Transport};
 use crate::{Error, Result};
 
 /// A registry client shared by every verification; cheap to clone.
@@ -24,7 +25,32 @@ pub struct RegistryClient {
     /// Hosts reached over HTTPS are reached as [`Transport::Insecure`] instead: the view
     /// of a policy entry with `imageRegistryCredentials.allowInsecureRegistry`.
     insecure: bool,
+    /// The named credential sets this view reads with instead of the stored and
+    /// configured credentials: the view of an entry with `imageRegistryCredentials.secrets`.
+    secrets: Option<Arc<SecretsView>>,
 }
+
+/// The named sets of a [`RegistryClient::with_secrets`] view, as they were when it was
+/// made.
+struct SecretsView {
+    names: Vec<String>,
+    sets: Vec<Arc<CredentialSet>>,
+    /// The names in order and a digest of the sets' revisions: what the view's
+    /// authorizations, fetches and verdicts are kept under.
+    identity: String,
+}
+
+impl fmt::Debug for SecretsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsView")
+            .field("names", &self.names)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Authorization header values are cached by (credentials identity, host, scope).
+type AuthKey = (String, String, String);
 
 struct Inner {
     config: RegistryConfig,
@@ -34,21 +60,25 @@ struct Inner {
     unverified: reqwest::Client,
     /// hyper: registry requests otherwise (see `super::http`).
     fast: Option<(FastClient, FastClient)>,
-    /// Authorization header values by (host, scope), with their expiry. Secret: never in
-    /// `Debug`.
-    auth: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// Authorization header values by (credentials identity, host, scope), with their
+    /// expiry: a token obtained with one view's credentials is never sent by a view with
+    /// others. Secret: never in `Debug`.
+    auth: Mutex<HashMap<AuthKey, (String, Instant)>>,
     /// Schemes found by probing hosts whose transport is `Insecure`.
     probed: Mutex<HashMap<String, &'static str>>,
     /// Credentials stored in the service, replaced whenever they change there; they take
     /// precedence over the configured ones. Secret: never in `Debug`.
     stored: std::sync::RwLock<HashMap<String, Credentials>>,
+    /// Named credential sets ([`RegistryClient::set_named_credentials`]). Secret: never
+    /// in `Debug`.
+    named: std::sync::RwLock<Arc<HashMap<String, Arc<CredentialSet>>>>,
 }
 
 impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The cached Authorization values are bearer tokens and base64 passwords: show
         // which (host, scope) pairs have one, never the value.
-        let cached: Vec<(String, String)> = self
+        let cached: Vec<AuthKey> = self
             .auth
             .lock()
             .map(|m| m.keys().cloned().collect())
@@ -137,8 +167,10 @@ impl RegistryClient {
                 auth: Mutex::new(HashMap::new()),
                 probed: Mutex::new(HashMap::new()),
                 stored: std::sync::RwLock::new(HashMap::new()),
+                named: std::sync::RwLock::default(),
             }),
             insecure: false,
+            secrets: None,
         })
     }
 
@@ -151,7 +183,53 @@ impl RegistryClient {
         RegistryClient {
             inner: self.inner.clone(),
             insecure: true,
+            secrets: self.secrets.clone(),
         }
+    }
+
+    /// This client as a policy entry with `imageRegistryCredentials.secrets: names` sees
+    /// it: the credentials for a host are those of the first named set (in `names` order)
+    /// that holds the host, and a host that none holds is read anonymously. The stored and
+    /// configured credentials are not used: Kyverno builds such a rule's registry client
+    /// from its secrets alone (its global `--imagePullSecrets` and the ambient keychain are
+    /// not consulted). The sets are taken as they are now. A name that no set has is an
+    /// error, where Kyverno would skip it and read anonymously: a policy that names
+    /// credentials Signet does not hold is not silently enforced without them.
+    pub fn with_secrets(&self, names: &[String]) -> Result<RegistryClient> {
+        let named = match self.inner.named.read() {
+            Ok(n) => n.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let mut sets = Vec::with_capacity(names.len());
+        let mut revisions = Context::new(&SHA256);
+        for name in names {
+            let set = named
+                .get(name)
+                .ok_or_else(|| Error::NotFound(format!("registry credentials secret {name:?}")))?;
+            for part in [name.as_str(), set.revision()] {
+                revisions.update(part.as_bytes());
+                revisions.update(b"\0");
+            }
+            sets.push(set.clone());
+        }
+        let digest = hex::encode(&revisions.finish().as_ref()[..16]);
+        Ok(RegistryClient {
+            inner: self.inner.clone(),
+            insecure: self.insecure,
+            secrets: Some(Arc::new(SecretsView {
+                identity: format!("secrets:{}#{digest}", names.join(",")),
+                names: names.to_vec(),
+                sets,
+            })),
+        })
+    }
+
+    /// What this view's credentials are known by: empty for the stored and configured
+    /// credentials; for a [`RegistryClient::with_secrets`] view, the secret names in order
+    /// and a digest of the sets' revisions. Views with the same identity read every
+    /// registry with the same credentials. Never holds a secret.
+    pub fn credentials_identity(&self) -> &str {
+        self.secrets.as_ref().map_or("", |v| v.identity.as_str())
     }
 
     /// Whether this is the view of [`RegistryClient::allowing_insecure`].
@@ -179,8 +257,37 @@ impl RegistryClient {
         }
     }
 
-    /// Credentials for `host`: the stored ones first, then the configured ones.
+    /// Replaces the named credential sets (by name) that
+    /// [`RegistryClient::with_secrets`] views read with; cached authorizations are dropped.
+    /// Views made before keep the sets they were made with.
+    pub fn set_named_credentials(&self, sets: HashMap<String, CredentialSet>) {
+        let sets: HashMap<String, Arc<CredentialSet>> =
+            sets.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        match self.inner.named.write() {
+            Ok(mut named) => *named = Arc::new(sets),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(sets),
+        }
+        if let Ok(mut auth) = self.inner.auth.lock() {
+            auth.clear();
+        }
+    }
+
+    /// The names of the named credential sets held now, sorted.
+    pub fn named_credentials(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self.inner.named.read() {
+            Ok(n) => n.keys().cloned().collect(),
+            Err(poisoned) => poisoned.into_inner().keys().cloned().collect(),
+        };
+        names.sort_unstable();
+        names
+    }
+
+    /// Credentials for `host`: for a [`RegistryClient::with_secrets`] view, the first named
+    /// set's that holds it; otherwise the stored ones first, then the configured ones.
     fn credentials_for(&self, host: &str) -> Option<Credentials> {
+        if let Some(view) = &self.secrets {
+            return view.sets.iter().find_map(|s| s.get(host)).cloned();
+        }
         let stored = self
             .inner
             .stored
@@ -203,8 +310,12 @@ impl RegistryClient {
             Access::Pull => format!("repository:{}:pull", req.repository),
             Access::Push => format!("repository:{}:pull,push", req.repository),
         };
-        let auth_key = (req.host.to_owned(), scope);
-        let scope = auth_key.1.as_str();
+        let auth_key = (
+            self.credentials_identity().to_owned(),
+            req.host.to_owned(),
+            scope,
+        );
+        let scope = auth_key.2.as_str();
         let (verify, scheme) = self.transport(req.host).await;
         let mut authenticated = false;
         let mut retries = 0;
@@ -296,13 +407,13 @@ impl RegistryClient {
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
                     let reason = if self.credentials_for(req.host).is_some() {
-                        "credentials were refused"
+                        "credentials were refused".to_owned()
                     } else {
-                        "the registry requires credentials and none are configured"
+                        self.no_credentials()
                     };
                     return Err(Error::Unauthorized {
                         registry: req.host.to_owned(),
-                        reason: reason.into(),
+                        reason,
                     });
                 }
                 Ok(resp) if RETRYABLE.contains(&resp.status()) => {
@@ -334,8 +445,23 @@ impl RegistryClient {
             .min(cfg.max_backoff)
     }
 
-    /// The cached Authorization value for (host, scope).
-    fn cached_auth(&self, key: &(String, String)) -> Option<String> {
+    /// Why a registry that wants credentials got none from this view.
+    fn no_credentials(&self) -> String {
+        match &self.secrets {
+            None => "the registry requires credentials and none are configured".to_owned(),
+            Some(view) => {
+                let names: Vec<String> = view.names.iter().map(|n| format!("{n:?}")).collect();
+                format!(
+                    "the registry requires credentials and no registry credentials secret \
+                     of the rule ({}) holds any for it",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+
+    /// The cached Authorization value for (credentials identity, host, scope).
+    fn cached_auth(&self, key: &AuthKey) -> Option<String> {
         let map = self.inner.auth.lock().ok()?;
         if map.is_empty() {
             return None;
@@ -347,7 +473,11 @@ impl RegistryClient {
     fn store_auth(&self, host: &str, scope: &str, value: String, ttl: Duration) {
         if let Ok(mut map) = self.inner.auth.lock() {
             map.insert(
-                (host.to_owned(), scope.to_owned()),
+                (
+                    self.credentials_identity().to_owned(),
+                    host.to_owned(),
+                    scope.to_owned(),
+                ),
                 (value, Instant::now() + ttl),
             );
         }
@@ -373,9 +503,7 @@ impl RegistryClient {
                     self.store_auth(host, scope, value, Duration::from_secs(3600));
                     Ok(())
                 }
-                _ => Err(unauthorized(
-                    "the registry requires credentials and none are configured",
-                )),
+                _ => Err(unauthorized(&self.no_credentials())),
             },
             Challenge::Bearer {
                 realm,

@@ -102,18 +102,78 @@ impl RegistryConfig {
 
     /// The credentials for `host`, looking Docker Hub up under its aliases too.
     pub fn credentials_for(&self, host: &str) -> Option<&Credentials> {
-        self.credentials.get(host).or_else(|| {
-            if host == "docker.io" {
-                [
-                    "index.docker.io",
-                    "registry-1.docker.io",
-                    "https://index.docker.io/v1/",
-                ]
-                .iter()
-                .find_map(|alias| self.credentials.get(*alias))
-            } else {
-                None
-            }
-        })
+        lookup(&self.credentials, host)
+    }
+}
+
+/// `map[host]`, looking Docker Hub up under its aliases too.
+fn lookup<'m>(map: &'m HashMap<String, Credentials>, host: &str) -> Option<&'m Credentials> {
+    map.get(host).or_else(|| {
+        if host == "docker.io" {
+            [
+                "index.docker.io",
+                "registry-1.docker.io",
+                "https://index.docker.io/v1/",
+            ]
+            .iter()
+            .find_map(|alias| map.get(*alias))
+        } else {
+            None
+        }
+    })
+}
+
+/// A named set of registry credentials: what Kyverno reads from a
+/// `kubernetes.io/dockerconfigjson` Secret that a rule names in
+/// `imageRegistryCredentials.secrets`. `Debug` shows the registries, never a secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CredentialSet {
+    registries: HashMap<String, Credentials>,
+    revision: String,
+}
+
+impl CredentialSet {
+    /// An empty set. `revision` identifies this version of the set's contents and must
+    /// change whenever they change: it goes into verdict-cache keys (which a shared cache
+    /// may hold), so that a changed set never answers with a verdict reached through the
+    /// old one. It must not be derived from the secrets in clear; a digest of their sealed
+    /// form, or a random value per write, will do.
+    pub fn new(revision: impl Into<String>) -> Self {
+        CredentialSet {
+            registries: HashMap::new(),
+            revision: revision.into(),
+        }
+    }
+
+    /// Adds (or replaces) the credentials for `registry` (a host, `docker.io` for Docker
+    /// Hub).
+    pub fn insert(&mut self, registry: impl Into<String>, credentials: Credentials) {
+        self.registries.insert(registry.into(), credentials);
+    }
+
+    /// The credentials for `host`, looking Docker Hub up under its aliases too.
+    pub fn get(&self, host: &str) -> Option<&Credentials> {
+        lookup(&self.registries, host)
+    }
+
+    /// The registries the set has credentials for.
+    pub fn registries(&self) -> impl Iterator<Item = &str> {
+        self.registries.keys().map(String::as_str)
+    }
+
+    /// The revision given to [`CredentialSet::new`].
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+}
+
+impl fmt::Debug for CredentialSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut registries: Vec<&str> = self.registries().collect();
+        registries.sort_unstable();
+        f.debug_struct("CredentialSet")
+            .field("registries", &registries)
+            .field("revision", &self.revision)
+            .finish()
     }
 }

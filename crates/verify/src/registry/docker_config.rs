@@ -45,6 +45,14 @@ pub fn load(path: &Path) -> Result<HashMap<String, Credentials>> {
     parse(&text).map_err(|e| Error::Malformed(format!("{}: {e}", path.display())))
 }
 
+/// Reads the credentials of a Docker config file that must exist (one named on the
+/// command line): a missing or unreadable file is an error.
+pub fn read(path: &Path) -> Result<HashMap<String, Credentials>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Malformed(format!("{}: {e}", path.display())))?;
+    parse(&text).map_err(|e| Error::Malformed(format!("{}: {e}", path.display())))
+}
+
 fn parse(text: &str) -> std::result::Result<HashMap<String, Credentials>, String> {
     let file: ConfigFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut out = HashMap::new();
@@ -133,5 +141,12 @@ mod tests {
     fn missing_file_means_no_credentials() {
         let creds = load(Path::new("/nonexistent/signet/config.json")).expect("missing is fine");
         assert!(creds.is_empty());
+        // Unless the file was asked for by name.
+        let err = read(Path::new("/nonexistent/signet/config.json")).expect_err("missing");
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/signet/config.json: "),
+            "{err}"
+        );
     }
 }

@@ -10,5 +10,5 @@ mod ops;
 pub mod referrers;
 
 pub use client::RegistryClient;
-pub use config::{Credentials, RegistryConfig, Transport};
+pub use config::{CredentialSet, Credentials, RegistryConfig, Transport};
 pub use ops::{Manifest, MANIFEST_MEDIA_TYPES};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use signet_policy::image::ImageRef;
 use signet_policy::{load_policies, ImageVerification, Policy};
-use signet_testkit::{ensure_success, push_random_image, Cosign, Registry};
+use signet_testkit::{ensure_success, push_random_image, Cosign, Registry, RegistryOptions};
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
 use signet_verify::{ArtifactCache, EntryVerdict, StaticKeys, Verifier};
@@ -36,8 +36,14 @@ impl KeyPair {
 
 impl Env {
     pub async fn new() -> Env {
+        Env::with_registry(RegistryOptions::default()).await
+    }
+
+    /// An environment whose registry runs as `options` say (e.g. with htpasswd auth: the
+    /// testkit's pushes and cosign then use its credentials).
+    pub async fn with_registry(options: RegistryOptions) -> Env {
         Env {
-            registry: Registry::start().await.expect("start registry"),
+            registry: Registry::start_with(options).await.expect("start registry"),
             cosign: Cosign::find().expect("cosign (scripts/install-test-tools.sh)"),
             dir: tempfile::tempdir().expect("tempdir"),
         }

@@ -51,6 +51,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => report(block_on(async {
             admin::key_create(&admin()?, &name, &namespace, &from_file).await
         })),
+        Command::RegistryCredentials(command) => report(block_on(async {
+            admin::registry_credentials(&admin()?, command).await
+        })),
         Command::Cluster(ClusterCommand::Register { name, labels }) => report(block_on(async {
             admin::cluster_register(&admin()?, &name, &labels).await
         })),

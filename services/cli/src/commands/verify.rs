@@ -1,6 +1,6 @@
 //! `signet verify (--key PUB | --policy FILE...) [--output table|json] IMAGE...`
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +13,7 @@ use signet_policy::{
     Attestor, AttestorKind, AttestorSet, ImageVerification, KeySource, KeysAttestor, Rekor,
     SignatureAlgorithm, VerificationType,
 };
+use signet_verify::registry::{docker_config, CredentialSet};
 use signet_verify::trust::{TrustRoot, TrustRoots};
 use signet_verify::{ArtifactCache, StaticKeys, Verdict, VerdictResult, Verifier};
 
@@ -27,6 +28,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()?;
     let hosts: Vec<&str> = images.iter().map(|i| i.registry()).collect();
     let registry = super::registry::client(&args.registry, &hosts)?;
+    registry.set_named_credentials(registry_secrets(&args.registry_secrets)?);
     let trust = match &args.trusted_root {
         Some(path) => {
             let bytes =
@@ -177,6 +179,32 @@ fn secrets(specs: &[String]) -> anyhow::Result<StaticKeys> {
         keys.insert(ns, name, parsed);
     }
     Ok(keys)
+}
+
+/// `--registry-secret NAME=FILE`: the named credential sets policies may name in
+/// `imageRegistryCredentials.secrets`, each from a Docker config file.
+fn registry_secrets(specs: &[String]) -> anyhow::Result<HashMap<String, CredentialSet>> {
+    let mut sets = HashMap::new();
+    for spec in specs {
+        let Some((name, file)) = spec
+            .split_once('=')
+            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+        else {
+            anyhow::bail!("--registry-secret {spec:?} is not NAME=FILE");
+        };
+        anyhow::ensure!(
+            signet_policy::is_secret_reference(name),
+            "--registry-secret {spec:?}: {name:?} is not a name policies can write in \
+             imageRegistryCredentials.secrets (a Secret name, or namespace/name)"
+        );
+        // No verdict cache here: the file's path is revision enough.
+        let mut set = CredentialSet::new(file);
+        for (host, credentials) in docker_config::read(std::path::Path::new(file))? {
+            set.insert(host, credentials);
+        }
+        sets.insert(name.to_owned(), set);
+    }
+    Ok(sets)
 }
 
 /// `--trust-root NAME=FILE`: the roots policies may name.

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json as Out;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, Json, Path};
+use super::extract::{Caller, Json, Path, Query};
 use super::AppState;
 use crate::error::{ApiError, ErrorBody};
 
@@ -188,6 +188,11 @@ pub struct CredentialBody {
     pub username: String,
     /// Password or token.
     pub password: String,
+    /// The named set these credentials belong to: a name that policies write in
+    /// `imageRegistryCredentials.secrets` (`regcred`, or `namespace/regcred`). Absent: the
+    /// verifier's own credentials for the registry, used by rules that name no secrets.
+    #[serde(default)]
+    pub secret: Option<String>,
 }
 
 /// The password never reaches a log line, even through a `{:?}` of the body.
@@ -197,6 +202,7 @@ impl std::fmt::Debug for CredentialBody {
             .field("registry", &self.registry)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("secret", &self.secret)
             .finish()
     }
 }
@@ -208,9 +214,21 @@ pub struct CredentialOut {
     pub registry: String,
     /// User name.
     pub username: String,
+    /// The named set they belong to; absent for the verifier's own credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
-/// Store credentials for a registry.
+/// Which credentials of a registry to delete.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CredentialQuery {
+    /// The named set to delete the registry's credentials from; absent: the verifier's
+    /// own credentials for the registry.
+    pub secret: Option<String>,
+}
+
+/// Store credentials for a registry: the verifier's own, or (with `secret`) in a named
+/// set that policies name in `imageRegistryCredentials.secrets`.
 #[utoipa::path(post, path = "/v1/registry-credentials", tag = "registry credentials", request_body = CredentialBody,
     responses((status = 201, body = CredentialOut), (status = 200, body = CredentialOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_credential(
@@ -219,20 +237,31 @@ pub async fn put_credential(
     Json(b): Json<CredentialBody>,
 ) -> Result<(StatusCode, Out<CredentialOut>), ApiError> {
     c.require_admin()?;
-    let was_created = s
-        .service
-        .put_credential(&b.registry, &b.username, &b.password)
-        .await?;
+    let (service, password) = (&s.service, b.password.as_str());
+    let was_created = match &b.secret {
+        Some(set) => {
+            service
+                .put_named_credential(set, &b.registry, &b.username, password)
+                .await?
+        }
+        None => {
+            service
+                .put_credential(&b.registry, &b.username, password)
+                .await?
+        }
+    };
     Ok((
         created(was_created),
         Out(CredentialOut {
             registry: b.registry,
             username: b.username,
+            secret: b.secret,
         }),
     ))
 }
 
-/// Stored credentials (registry and user only).
+/// Stored credentials (registry, user and set only): the verifier's own, then those of
+/// the named sets by set name.
 #[utoipa::path(get, path = "/v1/registry-credentials", tag = "registry credentials",
     responses((status = 200, body = Vec<CredentialOut>)), security(("bearer" = [])))]
 pub async fn list_credentials(
@@ -240,26 +269,38 @@ pub async fn list_credentials(
     Caller(c): Caller,
 ) -> Result<Out<Vec<CredentialOut>>, ApiError> {
     c.require_admin()?;
-    let all = s.service.store().list_credentials().await?;
-    Ok(Out(all
-        .into_iter()
+    let store = s.service.store();
+    let unnamed = store.list_credentials().await?.into_iter();
+    let named = store.list_named_credentials().await?.into_iter();
+    Ok(Out(unnamed
         .map(|c| CredentialOut {
             registry: c.registry,
             username: c.username,
+            secret: None,
         })
+        .chain(named.map(|c| CredentialOut {
+            registry: c.registry,
+            username: c.username,
+            secret: Some(c.secret),
+        }))
         .collect()))
 }
 
-/// Delete a registry's credentials.
+/// Delete a registry's credentials: the verifier's own, or with `?secret=NAME` those in
+/// that named set.
 #[utoipa::path(delete, path = "/v1/registry-credentials/{registry}", tag = "registry credentials",
-    params(("registry" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("registry" = String, Path), CredentialQuery), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_credential(
     State(s): State<AppState>,
     Caller(c): Caller,
     Path(registry): Path<String>,
+    Query(q): Query<CredentialQuery>,
 ) -> Result<StatusCode, ApiError> {
     c.require_admin()?;
-    s.service.delete_credential(&registry).await?;
+    match &q.secret {
+        Some(set) => s.service.delete_named_credential(set, &registry).await?,
+        None => s.service.delete_credential(&registry).await?,
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -271,10 +312,11 @@ mod tests {
             registry: "ghcr.io".into(),
             username: "bot".into(),
             password: "hunter2-secret".into(),
+            secret: Some("regcred".into()),
         };
         let shown = format!("{body:?}");
         assert!(
-            shown.contains("ghcr.io") && shown.contains("bot"),
+            shown.contains("ghcr.io") && shown.contains("bot") && shown.contains("regcred"),
             "{shown}"
         );
         assert!(!shown.contains("hunter2-secret"), "{shown}");

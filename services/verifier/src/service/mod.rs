@@ -178,6 +178,7 @@ impl Service {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         let _ = service.reload_policies().await;
                         let _ = service.reload_trust_roots().await;
+                        let _ = service.reload_credentials().await;
                         service.auth.forget(None);
                         service.callers.invalidate();
                     }

@@ -4,6 +4,7 @@
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use base64::Engine;
 use signet_policy::{Policy, TRUST_ROOT_ANNOTATION};
+use signet_verify::registry::{CredentialSet, Credentials};
 use signet_verify::trust::{TrustRoot, TrustRoots};
 
 use super::Service;
@@ -44,6 +45,26 @@ impl CredentialsKey {
 
     /// Seals `secret`, binding it to `registry`.
     pub fn seal(&self, registry: &str, secret: &str) -> Result<String, ApiError> {
+        self.seal_bound(registry.as_bytes(), secret)
+    }
+
+    /// Opens what `seal` produced for the same registry.
+    pub fn open(&self, registry: &str, sealed: &str) -> Result<String, ApiError> {
+        self.open_bound(registry.as_bytes(), sealed)
+    }
+
+    /// Seals `secret`, the password for `registry` in the named set `set`, binding it to
+    /// both: it opens for no other set or registry, nor as an unnamed credential.
+    pub fn seal_named(&self, set: &str, registry: &str, secret: &str) -> Result<String, ApiError> {
+        self.seal_bound(&named_aad(set, registry), secret)
+    }
+
+    /// Opens what `seal_named` produced for the same set and registry.
+    pub fn open_named(&self, set: &str, registry: &str, sealed: &str) -> Result<String, ApiError> {
+        self.open_bound(&named_aad(set, registry), sealed)
+    }
+
+    fn seal_bound(&self, aad: &[u8], secret: &str) -> Result<String, ApiError> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce)
             .map_err(|_| ApiError::Internal("no randomness".into()))?;
@@ -51,7 +72,7 @@ impl CredentialsKey {
         self.sealing()?
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(registry.as_bytes()),
+                Aad::from(aad),
                 &mut data,
             )
             .map_err(|_| ApiError::Internal("sealing failed".into()))?;
@@ -60,8 +81,7 @@ impl CredentialsKey {
         Ok(B64.encode(out))
     }
 
-    /// Opens what `seal` produced for the same registry.
-    pub fn open(&self, registry: &str, sealed: &str) -> Result<String, ApiError> {
+    fn open_bound(&self, aad: &[u8], sealed: &str) -> Result<String, ApiError> {
         let raw = B64
             .decode(sealed)
             .map_err(|_| ApiError::Internal("sealed credential is not base64".into()))?;
@@ -74,13 +94,19 @@ impl CredentialsKey {
         let mut data = rest.to_vec();
         let plain = self
             .sealing()?
-            .open_in_place(nonce, Aad::from(registry.as_bytes()), &mut data)
+            .open_in_place(nonce, Aad::from(aad), &mut data)
             .map_err(|_| {
                 ApiError::Internal("a sealed credential does not open with this key".into())
             })?;
         String::from_utf8(plain.to_vec())
             .map_err(|_| ApiError::Internal("sealed credential is not UTF-8".into()))
     }
+}
+
+/// The associated data that binds a named set's password: a prefix no registry host has
+/// (hosts hold no NUL), then the set's name and the registry, NUL-separated.
+fn named_aad(set: &str, registry: &str) -> Vec<u8> {
+    format!("signet-registry-secret\0{set}\0{registry}").into_bytes()
 }
 
 impl Service {
@@ -165,14 +191,8 @@ impl Service {
         username: &str,
         password: &str,
     ) -> Result<bool, ApiError> {
-        let key = self.credentials_key.as_ref().ok_or_else(|| {
-            ApiError::bad_request("storing registry credentials needs a credentials key on the verifier (--credentials-key-file or SIGNET_CREDENTIALS_KEY: 32 bytes, base64)")
-        })?;
-        if registry.is_empty() || registry.contains('/') {
-            return Err(ApiError::bad_request(format!(
-                "invalid registry host {registry:?}"
-            )));
-        }
+        let key = self.sealing_key()?;
+        check_registry(registry)?;
         let sealed = key.seal(registry, password)?;
         let (_, created) = self
             .store
@@ -191,18 +211,76 @@ impl Service {
         }
         self.reload_credentials().await
     }
+
+    /// Stores the credentials for `registry` in the named set `set` (what
+    /// `imageRegistryCredentials.secrets` names), sealed and bound to both; refused when no
+    /// credentials key is configured or `set` is not a name a policy can write.
+    pub async fn put_named_credential(
+        &self,
+        set: &str,
+        registry: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<bool, ApiError> {
+        let key = self.sealing_key()?;
+        check_registry(registry)?;
+        if !signet_policy::is_secret_reference(set) {
+            return Err(ApiError::bad_request(format!(
+                "invalid secret {set:?}: a Kubernetes Secret name (lowercase letters, digits, \
+                 '-' and '.') or namespace/name, as imageRegistryCredentials.secrets writes it"
+            )));
+        }
+        let sealed = key.seal_named(set, registry, password)?;
+        let (_, created) = self
+            .store
+            .put_named_credential(set, registry, username, &sealed)
+            .await?;
+        tracing::info!(secret = %set, registry = %registry, "registry credentials stored in a named set");
+        // Other replicas reload on the change notification; this one reloads now.
+        self.reload_credentials().await?;
+        Ok(created)
+    }
+
+    /// Deletes `registry` from the named set `set`. Policies naming a set that has lost its
+    /// last registry decide `error` until it is stored again.
+    pub async fn delete_named_credential(&self, set: &str, registry: &str) -> Result<(), ApiError> {
+        if !self.store.delete_named_credential(set, registry).await? {
+            return Err(ApiError::NotFound(format!(
+                "credentials for {registry} in secret {set}"
+            )));
+        }
+        self.reload_credentials().await
+    }
+
+    fn sealing_key(&self) -> Result<&CredentialsKey, ApiError> {
+        self.credentials_key.as_ref().ok_or_else(|| {
+            ApiError::bad_request("storing registry credentials needs a credentials key on the verifier (--credentials-key-file or SIGNET_CREDENTIALS_KEY: 32 bytes, base64)")
+        })
+    }
+}
+
+fn check_registry(registry: &str) -> Result<(), ApiError> {
+    if registry.is_empty() || registry.contains('/') {
+        return Err(ApiError::bad_request(format!(
+            "invalid registry host {registry:?}"
+        )));
+    }
+    Ok(())
 }
 
 impl Service {
     /// Loads the stored registry credentials into the registry client (at start and
-    /// whenever they change on any replica). Without a credentials key they cannot be
-    /// opened: that is logged, and registries are reached anonymously.
+    /// whenever they change on any replica): the unnamed ones, and the named sets that
+    /// `imageRegistryCredentials.secrets` names. Without a credentials key they cannot be
+    /// opened: that is logged, registries are reached anonymously, and policies naming a
+    /// set decide `error` (the set is not loaded).
     pub async fn reload_credentials(&self) -> Result<(), ApiError> {
         let summaries = self.store.list_credentials().await?;
+        let named = self.store.list_named_credential_secrets().await?;
         let Some(key) = &self.credentials_key else {
-            if !summaries.is_empty() {
+            if !summaries.is_empty() || !named.is_empty() {
                 tracing::warn!(
-                    count = summaries.len(),
+                    count = summaries.len() + named.len(),
                     "stored registry credentials need the credentials key (--credentials-key-file or SIGNET_CREDENTIALS_KEY) to be used"
                 );
             }
@@ -222,11 +300,48 @@ impl Service {
                 },
             );
         }
+        let sets = named_sets(key, named)?;
         tracing::info!(
             registries = credentials.len(),
+            secrets = sets.len(),
             "registry credentials loaded"
         );
-        self.verifier.registry().set_stored_credentials(credentials);
+        let registry = self.verifier.registry();
+        registry.set_stored_credentials(credentials);
+        registry.set_named_credentials(sets);
         Ok(())
     }
+}
+
+/// The named sets of `rows` (sorted by set name), opened. A set's revision is a digest of
+/// its rows as stored: the sealed passwords change with every write (a fresh nonce each
+/// time), so the revision does too, and it is the same on every replica (it goes into
+/// verdict keys shared through Redis) without revealing anything the store does not.
+fn named_sets(
+    key: &CredentialsKey,
+    rows: Vec<crate::store::NamedCredentialSecret>,
+) -> Result<std::collections::HashMap<String, CredentialSet>, ApiError> {
+    let mut sets = std::collections::HashMap::new();
+    for group in rows.chunk_by(|a, b| a.secret == b.secret) {
+        let mut revision = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        for row in group {
+            for part in [&row.registry, &row.username, &row.secret_ciphertext] {
+                revision.update(part.as_bytes());
+                revision.update(b"\0");
+            }
+        }
+        let mut set = CredentialSet::new(hex::encode(revision.finish()));
+        for row in group {
+            let password = key.open_named(&row.secret, &row.registry, &row.secret_ciphertext)?;
+            set.insert(
+                row.registry.clone(),
+                Credentials::Basic {
+                    username: row.username.clone(),
+                    password,
+                },
+            );
+        }
+        sets.insert(group[0].secret.clone(), set);
+    }
+    Ok(sets)
 }

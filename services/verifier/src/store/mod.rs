@@ -1,5 +1,5 @@
-//! The store: policies, keys, trust roots, registry credentials, clusters,
-//! tokens, decisions and settings.
+//! The store: policies, keys, trust roots, registry credentials (per registry, and in
+//! named sets), clusters, tokens, decisions and settings.
 //!
 //! One implementation over [`sqlx::AnyPool`] serves two backends:
 //!
@@ -22,6 +22,7 @@
 //! reached; a write that returned `Ok` has been committed.
 
 mod clusters;
+mod credential_sets;
 mod credentials;
 mod decisions;
 mod error;
@@ -43,6 +44,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 pub use clusters::ClusterRecord;
+pub use credential_sets::{NamedCredentialSecret, NamedCredentialSummary};
 pub use credentials::{CredentialSecret, CredentialSummary};
 pub use decisions::{DecisionFilter, DecisionRecord, SummaryRow, MAX_PAGE, RESULT_FILTERS};
 pub use error::StoreError;

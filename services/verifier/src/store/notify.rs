@@ -65,7 +65,8 @@ impl ChangeKind {
 /// One change: the kind and the name of what was created, replaced or deleted.
 ///
 /// Names: policies by qualified name (`name` or `namespace/name`), keys as
-/// `namespace/name`, trust roots by name, credentials by registry, clusters by
+/// `namespace/name`, trust roots by name, credentials by registry (those of a named
+/// set as `SET@REGISTRY`), clusters by
 /// name, tokens by id. A name of [`ANY_NAME`] (`*`) means "reload every thing of
 /// this kind". A receiver that lags (`RecvError::Lagged`) should reload everything too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
