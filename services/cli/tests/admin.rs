@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use signet_verifier::http::{router, AppState};
-use signet_verifier::metrics::Metrics;
-use signet_verifier::{app, store::Store};
-use signet_verify::registry::{RegistryConfig, Transport};
-use signet_verify::trust::TrustRoot;
+use signet_verifier::app::Secrets;
+use support::start_verifier;
+
+mod support;
 
 fn signet(home: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_signet"))
@@ -35,34 +34,8 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM
 
 #[tokio::test(flavor = "multi_thread")]
 async fn administer_a_verifier() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open(None, &dir.path().join("data"))
-        .await
-        .expect("store");
-    let registry = RegistryConfig {
-        default_transport: Transport::Http,
-        ..RegistryConfig::default()
-    };
-    let service = app::build_service(store, registry, TrustRoot::default())
-        .await
-        .expect("service");
-    let admin = service
-        .bootstrap_admin()
-        .await
-        .expect("bootstrap")
-        .expect("admin")
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState {
-        service,
-        metrics: Metrics::default(),
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state, 1 << 20)).await;
-    });
+    let verifier = start_verifier(Secrets::default()).await;
+    let (url, admin, dir) = (verifier.url.clone(), verifier.admin.clone(), &verifier.dir);
     let home = dir.path();
     let d = dir.path().to_path_buf();
     let run = move |args: Vec<String>| {

@@ -10,13 +10,13 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 use signet_testkit::{push_random_image, Registry, RegistryOptions};
-use signet_verifier::http::{router, AppState};
-use signet_verifier::metrics::Metrics;
+use signet_verifier::app;
 use signet_verifier::service::CredentialsKey;
-use signet_verifier::{app, store::Store};
 use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{Credentials, RegistryClient, RegistryConfig, Transport};
-use signet_verify::trust::TrustRoot;
+use support::start_verifier;
+
+mod support;
 
 const USER: &str = "puller";
 const PASS: &str = "cli-Pa55-word";
@@ -200,42 +200,20 @@ async fn verify_reads_a_registry_with_the_named_set_given_as_a_docker_config() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registry_credentials_are_administered_into_named_sets() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open(None, &dir.path().join("data"))
-        .await
-        .expect("store");
     let key =
         CredentialsKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([3u8; 32]))
             .expect("key");
-    let service = app::build_service_with(
-        store.clone(),
-        RegistryConfig::default(),
-        TrustRoot::default(),
-        signet_verifier::cache::CacheOptions::default(),
-        app::Secrets {
-            jwt_key: None,
-            credentials_key: Some(key.clone()),
-        },
-    )
-    .await
-    .expect("service");
-    let admin = service
-        .bootstrap_admin()
-        .await
-        .expect("bootstrap")
-        .expect("admin")
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState {
-        service,
-        metrics: Metrics::default(),
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state, 1 << 20)).await;
-    });
+    let verifier = start_verifier(app::Secrets {
+        jwt_key: None,
+        credentials_key: Some(key.clone()),
+    })
+    .await;
+    let (url, admin, store, dir) = (
+        verifier.url.clone(),
+        verifier.admin.clone(),
+        verifier.store.clone(),
+        &verifier.dir,
+    );
     let home = dir.path().to_path_buf();
     let run = move |args: Vec<String>, stdin: &'static str| {
         let (home, url, admin) = (home.clone(), url.clone(), admin.clone());

@@ -6,59 +6,18 @@ use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use signet_verifier::http::{router, AppState};
-use signet_verifier::metrics::Metrics;
-use signet_verifier::store::{DecisionRecord, Store};
-use signet_verifier::{app, service::Service};
-use signet_verify::registry::{RegistryConfig, Transport};
-use signet_verify::trust::TrustRoot;
+use signet_verifier::app::Secrets;
+use signet_verifier::store::DecisionRecord;
+use support::{start_verifier, Verifier};
+
+mod support;
 
 /// 2026-01-01T00:00:00Z.
 const T0: i64 = 1_767_225_600_000;
 const HOUR: i64 = 3_600_000;
 
-struct Verifier {
-    url: String,
-    admin: String,
-    service: Service,
-    _dir: tempfile::TempDir,
-}
-
 async fn start() -> Verifier {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open(None, &dir.path().join("data"))
-        .await
-        .expect("store");
-    let registry = RegistryConfig {
-        default_transport: Transport::Http,
-        ..RegistryConfig::default()
-    };
-    let service = app::build_service(store, registry, TrustRoot::default())
-        .await
-        .expect("service");
-    let admin = service
-        .bootstrap_admin()
-        .await
-        .expect("bootstrap")
-        .expect("admin")
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState {
-        service: service.clone(),
-        metrics: Metrics::default(),
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state, 1 << 20)).await;
-    });
-    Verifier {
-        url,
-        admin,
-        service,
-        _dir: dir,
-    }
+    start_verifier(Secrets::default()).await
 }
 
 impl Verifier {
@@ -69,7 +28,7 @@ impl Verifier {
             .map(|s| s.to_string())
             .collect();
         all.extend(args.iter().map(|s| s.to_string()));
-        let home = self._dir.path().to_path_buf();
+        let home = self.dir.path().to_path_buf();
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_signet"))
                 .args(&all)
