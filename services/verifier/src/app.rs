@@ -42,8 +42,8 @@ impl Secrets {
             ),
             None => None,
         };
-        let env = std::env::var("SIGNET_CREDENTIALS_KEY").ok();
-        let credentials_key = match (&config.credentials_key_file, env) {
+        let from_env = credentials_key_from_env()?;
+        let credentials_key = match (&config.credentials_key_file, from_env) {
             (Some(_), Some(_)) => anyhow::bail!(
                 "both --credentials-key-file and SIGNET_CREDENTIALS_KEY are set; set one"
             ),
@@ -56,18 +56,25 @@ impl Secrets {
                         .with_context(|| path.display().to_string())?,
                 )
             }
-            (None, Some(text)) => Some(
-                CredentialsKey::from_base64(&text)
-                    .map_err(anyhow::Error::msg)
-                    .context("SIGNET_CREDENTIALS_KEY")?,
-            ),
-            (None, None) => None,
+            (None, from_env) => from_env,
         };
         Ok(Secrets {
             jwt_key,
             credentials_key,
         })
     }
+}
+
+/// The credentials key in `SIGNET_CREDENTIALS_KEY`, if set.
+fn credentials_key_from_env() -> anyhow::Result<Option<CredentialsKey>> {
+    std::env::var("SIGNET_CREDENTIALS_KEY")
+        .ok()
+        .map(|text| {
+            CredentialsKey::from_base64(&text)
+                .map_err(anyhow::Error::msg)
+                .context("SIGNET_CREDENTIALS_KEY")
+        })
+        .transpose()
 }
 
 /// Builds the domain service on an open store, with the default in-process verdict
@@ -89,13 +96,9 @@ pub async fn build_service_cached(
     trust: TrustRoot,
     cache: CacheOptions,
 ) -> anyhow::Result<Service> {
-    let credentials_key = match std::env::var("SIGNET_CREDENTIALS_KEY") {
-        Ok(text) => Some(CredentialsKey::from_base64(&text).map_err(anyhow::Error::msg)?),
-        Err(_) => None,
-    };
     let secrets = Secrets {
         jwt_key: None,
-        credentials_key,
+        credentials_key: credentials_key_from_env()?,
     };
     build_service_with(store, registry, trust, cache, secrets).await
 }
