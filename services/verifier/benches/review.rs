@@ -4,8 +4,9 @@
 //! this process on the embedded store, and a do-nothing tonic server implementing the same
 //! proto, both on a runtime of their own (the client has another). Prints: warm `Review`
 //! throughput against the do-nothing baseline (same client, same channel, same
-//! concurrency) and latency at half of saturation, beside the baseline's at the same rate;
-//! cold key-based `Review` CPU per verification (the service's threads alone, and the
+//! concurrency), the CPU per call of each split into server and client, and latency at
+//! half of saturation, beside the baseline's at the same rate; the engine alone and the
+//! service alone (no gRPC) per warm decision; cold key-based `Review` CPU per verification (the service's threads alone, and the
 //! whole process; not the registry) and p50; signature fetches for a Pod of 8 containers
 //! of one image; verifications for 100 concurrent `Review`s of one uncached image; RSS
 //! with 100 000 cached verdicts.
@@ -296,6 +297,48 @@ fn thread_times(prefix: &str) -> ThreadTimes {
     total
 }
 
+/// CPU spent since start by the service's threads (the server runtime's and SQLite's),
+/// SQLite's alone, and the whole process.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuSplit {
+    server: Duration,
+    sqlite: Duration,
+    process: Duration,
+}
+
+impl CpuSplit {
+    fn now() -> Self {
+        let sqlite = thread_times(SQLITE_THREADS).cpu;
+        CpuSplit {
+            server: thread_times(SERVER_THREADS).cpu + sqlite,
+            sqlite,
+            process: signet_testkit::process_cpu_time(),
+        }
+    }
+}
+
+impl std::ops::Add for CpuSplit {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        CpuSplit {
+            server: self.server + o.server,
+            sqlite: self.sqlite + o.sqlite,
+            process: self.process + o.process,
+        }
+    }
+}
+
+impl std::ops::Sub for CpuSplit {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        CpuSplit {
+            server: self.server.saturating_sub(earlier.server),
+            sqlite: self.sqlite.saturating_sub(earlier.sqlite),
+            process: self.process.saturating_sub(earlier.process),
+        }
+    }
+}
+
 fn main() {
     let server = tokio::runtime::Builder::new_multi_thread()
         .thread_name(SERVER_THREADS)
@@ -354,12 +397,28 @@ async fn run(server: tokio::runtime::Handle) {
     assert!(review(&verifier, &token, &warm).await, "warm image denied");
     throughput(&noop, &token, &warm).await;
     throughput(&verifier, &token, &warm).await;
+    // `SIGNET_BENCH_PROFILE=noop|review`: only that warm load, for 12 s, to attach
+    // `perf record -p` to; nothing is measured.
+    if let Ok(only) = std::env::var("SIGNET_BENCH_PROFILE") {
+        let target = if only == "noop" { &noop } else { &verifier };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(12) {
+            let rps = throughput(target, &token, &warm).await;
+            println!("{only}: {rps:.0} req/s");
+        }
+        return;
+    }
     // Baseline and Review alternate, ROUNDS times: this machine's speed drifts from one
     // second to the next, and a ratio means something only between neighbours.
     let mut rounds = Vec::new();
+    let (mut base_cpu, mut review_cpu) = (CpuSplit::default(), CpuSplit::default());
     for _ in 0..ROUNDS {
+        let before = CpuSplit::now();
         let base = throughput(&noop, &token, &warm).await;
+        let middle = CpuSplit::now();
         let rps = throughput(&verifier, &token, &warm).await;
+        base_cpu = base_cpu + (middle - before);
+        review_cpu = review_cpu + (CpuSplit::now() - middle);
         rounds.push((base, rps));
     }
     rounds.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
@@ -377,6 +436,18 @@ async fn run(server: tokio::runtime::Handle) {
         .map(|(b, r)| format!("{:.2}", r / b))
         .collect();
     println!("  ratios of all rounds: {}", all.join(" "));
+    // CPU per call, over all rounds: unlike throughput, barely moved by time the VM's
+    // host takes from it (steal), so a change's effect shows here first.
+    let calls = (ROUNDS * REQUESTS) as f64;
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / calls;
+    println!(
+        "  CPU per call, server threads (do-nothing / Review): {:.1} / {:.1} µs, of which SQLite {:.1}; client and the rest: {:.1} / {:.1} µs",
+        per(base_cpu.server),
+        per(review_cpu.server),
+        per(review_cpu.sqlite),
+        per(base_cpu.process.saturating_sub(base_cpu.server)),
+        per(review_cpu.process.saturating_sub(review_cpu.server)),
+    );
     let (p50, p99) = p50_p99(&latencies(&verifier, &token, &warm, rps / 2.0).await);
     println!(
         "  at half saturation ({:.0} req/s): p50 {p50:.2} ms, p99 {p99:.2} ms (target p99 <= 2 ms)",
@@ -404,6 +475,32 @@ async fn run(server: tokio::runtime::Handle) {
     println!(
         "  engine alone (Verifier::review, warm, no gRPC/auth/store): {:.1} µs per decision",
         started.elapsed().as_secs_f64() * 1e6 / REQUESTS as f64
+    );
+
+    // The service alone (authentication, parsing, engine, queueing the record; no gRPC),
+    // on the server runtime as the handler runs it.
+    let svc = service.clone();
+    let (body, bearer) = (admission(&warm), format!("Bearer {token}"));
+    let per_call = server
+        .spawn(async move {
+            let labels = BTreeMap::new();
+            let started = Instant::now();
+            for _ in 0..REQUESTS {
+                let caller = svc
+                    .auth()
+                    .authenticate(Some(&bearer))
+                    .await
+                    .expect("caller");
+                let outcome = svc.review(&caller, &body, &labels, Some("bench")).await;
+                assert!(outcome.expect("outcome").decision.allowed);
+            }
+            started.elapsed()
+        })
+        .await
+        .expect("service alone");
+    println!(
+        "  service alone (Service::review with authentication, warm, no gRPC): {:.1} µs per decision",
+        per_call.as_secs_f64() * 1e6 / REQUESTS as f64
     );
 
     // Cold: COLD distinct signed images, one Review each.
