@@ -81,6 +81,31 @@ fn assert_no_secret(err: &Error, secrets: &[&str]) {
 
 // ---- digests -------------------------------------------------------------------------
 
+/// The client keeps HTTP/1 connections idle in a pool, driven by nobody until a request
+/// takes one; one the registry closed meanwhile must be noticed and replaced, not sent on.
+#[tokio::test]
+async fn a_pooled_connection_the_registry_closed_is_replaced() {
+    let digest = sha256_digest(MANIFEST);
+    let header = digest.clone();
+    let fake = FakeRegistry::start(move |_| {
+        manifest_reply()
+            .header("docker-content-digest", &header)
+            .then_close()
+    })
+    .await;
+    let c = client(config(0));
+    for round in 0..3 {
+        let found = c
+            .resolve_digest(&fake.host(), "app", "v1")
+            .await
+            .unwrap_or_else(|e| panic!("request {round}: {e}"));
+        assert_eq!(found, digest, "request {round}");
+        // Let the close reach this side before the next request takes the connection.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(fake.count("/v2/app/manifests/v1"), 3);
+}
+
 #[tokio::test]
 async fn manifest_by_digest_whose_bytes_hash_elsewhere_is_a_digest_mismatch() {
     let fake = FakeRegistry::start(|_| manifest_reply()).await;

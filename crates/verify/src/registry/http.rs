@@ -4,7 +4,8 @@
 //! `User-Agent`, `Accept: */*` by default), without reqwest's per-request overhead (three
 //! URL parses, tower layers, header-map copies) or hyper-util's (pool keys, a task spawned
 //! per request to return the connection), which made up most of Signet's CPU per
-//! verification.
+//! verification. An HTTP/1 connection is driven by the request that holds it, not by a
+//! task of its own (see [`Driver`]).
 //!
 //! When the environment configures a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, in
 //! either case), requests go through reqwest, which honours it, exactly as before.
@@ -12,7 +13,10 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -67,18 +71,76 @@ pub(crate) struct FastClient {
     inner: Arc<Pool>,
 }
 
-/// One connection's request side.
+/// One connection's request side (and, for HTTP/1, its driver).
 enum Sender {
-    H1(http1::SendRequest<Full<Bytes>>),
+    H1(H1),
     H2(http2::SendRequest<Full<Bytes>>),
 }
 
 impl Sender {
-    fn is_closed(&self) -> bool {
+    fn is_closed(&mut self) -> bool {
         match self {
-            Sender::H1(s) => s.is_closed(),
+            Sender::H1(c) => c.is_closed(),
             Sender::H2(s) => s.is_closed(),
         }
+    }
+}
+
+/// An HTTP/1 connection: its request side and its driver.
+struct H1 {
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: Driver,
+}
+
+impl H1 {
+    /// Whether the connection has ended. Polls the driver once (it is polled by nobody
+    /// while the connection is idle), so a close by the server meanwhile is seen here.
+    fn is_closed(&mut self) -> bool {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        self.driver.poll_ended(&mut cx) || self.sender.is_closed()
+    }
+}
+
+/// hyper's HTTP/1 connection future, which reads and writes the socket. The request
+/// holding the connection polls it beside its own future ([`Driver::drive`]), instead
+/// of a task of its own doing so: a response then reaches the request without two
+/// hand-offs between tasks per round trip, often across the runtime's threads.
+struct Driver {
+    connection: Pin<Box<dyn Future<Output = hyper::Result<()>> + Send + Sync>>,
+    ended: bool,
+}
+
+/// The connection ended before the work driven over it finished.
+#[derive(Debug)]
+struct ConnectionEnded;
+
+impl Driver {
+    /// Polls the connection unless it has ended; true once it has.
+    fn poll_ended(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.ended && self.connection.as_mut().poll(cx).is_ready() {
+            self.ended = true;
+        }
+        self.ended
+    }
+
+    /// Runs `work` (a request's answer, a body's next frame) while driving the connection.
+    async fn drive<F: Future>(&mut self, work: F) -> Result<F::Output, ConnectionEnded> {
+        let mut work = std::pin::pin!(work);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                return Poll::Ready(Ok(out));
+            }
+            if !self.poll_ended(cx) {
+                return Poll::Pending;
+            }
+            // The connection's last step may have finished the work (with an error, or
+            // the body's end); otherwise nothing will.
+            match work.as_mut().poll(cx) {
+                Poll::Ready(out) => Poll::Ready(Ok(out)),
+                Poll::Pending => Poll::Ready(Err(ConnectionEnded)),
+            }
+        })
+        .await
     }
 }
 
@@ -99,7 +161,7 @@ struct Pool {
 struct Lent {
     pool: Arc<Pool>,
     origin: (bool, String),
-    sender: http1::SendRequest<Full<Bytes>>,
+    connection: H1,
 }
 
 impl Pool {
@@ -107,7 +169,7 @@ impl Pool {
     fn checkout(&self, origin: &(bool, String)) -> Option<Sender> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(origin)?;
-        while let Some(entry) = list.pop() {
+        while let Some(mut entry) = list.pop() {
             if entry.sender.is_closed() || entry.since.elapsed() > IDLE_TIMEOUT {
                 continue;
             }
@@ -121,7 +183,7 @@ impl Pool {
         None
     }
 
-    fn checkin(&self, origin: (bool, String), sender: Sender) {
+    fn checkin(&self, origin: (bool, String), mut sender: Sender) {
         if sender.is_closed() {
             return;
         }
@@ -137,8 +199,7 @@ impl Pool {
     }
 
     /// Opens a connection to `origin` (TCP, then TLS when `https`), HTTP/2 when TLS
-    /// negotiates it; its driver runs as a task of its own. The connect timeout covers
-    /// all of it.
+    /// negotiates it. The connect timeout covers all of it.
     async fn connect(&self, origin: &(bool, String)) -> Result<Sender, SendError> {
         tokio::time::timeout(self.connect_timeout, self.open(origin))
             .await
@@ -184,24 +245,30 @@ impl Pool {
             // After one failure on a reused connection, the next try opens a new one.
             reuse = false;
             match sender {
-                Sender::H1(mut sender) => {
-                    if sender.ready().await.is_err() {
+                Sender::H1(mut connection) => {
+                    let H1 { sender, driver } = &mut connection;
+                    if !matches!(driver.drive(sender.ready()).await, Ok(Ok(()))) {
                         if reused {
                             continue;
                         }
                         return Err(SendError::other("the connection closed at once"));
                     }
-                    match sender.try_send_request(build(false)).await {
-                        Ok(response) => {
+                    match driver.drive(sender.try_send_request(build(false))).await {
+                        Ok(Ok(response)) => {
                             let lent = Lent {
                                 pool: self.clone(),
                                 origin: origin.clone(),
-                                sender,
+                                connection,
                             };
                             return Ok((response, Some(lent)));
                         }
-                        Err(e) if reused && e.message().is_some() => continue,
-                        Err(e) => return Err(SendError::other(e.into_error())),
+                        Ok(Err(e)) if reused && e.message().is_some() => continue,
+                        Ok(Err(e)) => return Err(SendError::other(e.into_error())),
+                        Err(ConnectionEnded) => {
+                            return Err(SendError::other(
+                                "the connection closed before the response",
+                            ))
+                        }
                     }
                 }
                 Sender::H2(mut sender) => {
@@ -269,7 +336,7 @@ fn split_authority(authority: &str, https: bool) -> (&str, u16) {
 
 async fn handshake<T>(io: T, h2: bool) -> Result<Sender, SendError>
 where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static,
 {
     let io = TokioIo::new(io);
     if h2 {
@@ -283,11 +350,14 @@ where
         });
         Ok(Sender::H2(sender))
     } else {
-        let (sender, conn) = http1::handshake(io).await.map_err(SendError::connect)?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(Sender::H1(sender))
+        let (sender, connection) = http1::handshake(io).await.map_err(SendError::connect)?;
+        Ok(Sender::H1(H1 {
+            sender,
+            driver: Driver {
+                connection: Box::pin(connection),
+                ended: false,
+            },
+        }))
     }
 }
 
@@ -585,7 +655,7 @@ impl Drop for Response {
         {
             if let Some(lent) = lent.take() {
                 if *finished || incoming.is_end_stream() {
-                    lent.pool.checkin(lent.origin, Sender::H1(lent.sender));
+                    lent.pool.checkin(lent.origin, Sender::H1(lent.connection));
                 }
             }
         }
@@ -625,16 +695,20 @@ impl Response {
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, SendError> {
         match &mut self.body {
             ResponseBody::Hyper {
-                incoming, finished, ..
+                incoming,
+                lent,
+                finished,
             } => loop {
-                match tokio::time::timeout_at(self.deadline, incoming.frame()).await {
+                let driver = lent.as_mut().map(|l| &mut l.connection.driver);
+                let next = next_frame(incoming, driver);
+                match tokio::time::timeout_at(self.deadline, next).await {
                     Err(_) => return Err(SendError::timeout()),
-                    Ok(None) => {
+                    Ok(Ok(None)) => {
                         *finished = true;
                         return Ok(None);
                     }
-                    Ok(Some(Err(e))) => return Err(SendError::other(e)),
-                    Ok(Some(Ok(frame))) => {
+                    Ok(Err(e)) => return Err(e),
+                    Ok(Ok(Some(frame))) => {
                         if let Ok(data) = frame.into_data() {
                             return Ok(Some(data));
                         }
@@ -646,6 +720,22 @@ impl Response {
             }
         }
     }
+}
+
+/// The body's next frame; `None` at its end. An HTTP/1 body arrives through its
+/// connection's `driver`, which this polls; HTTP/2 bodies through their connection's task.
+async fn next_frame(
+    incoming: &mut hyper::body::Incoming,
+    driver: Option<&mut Driver>,
+) -> Result<Option<hyper::body::Frame<Bytes>>, SendError> {
+    let frame = match driver {
+        Some(driver) => driver
+            .drive(incoming.frame())
+            .await
+            .map_err(|ConnectionEnded| SendError::other("the connection closed in the body"))?,
+        None => incoming.frame().await,
+    };
+    frame.transpose().map_err(SendError::other)
 }
 
 /// Accepts any certificate: for hosts whose transport says not to verify.

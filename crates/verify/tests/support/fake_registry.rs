@@ -114,6 +114,9 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Body,
+    /// Close the connection once the answer is written, without saying so in a header:
+    /// a keep-alive connection that the registry drops while the client holds it idle.
+    pub close_after: bool,
 }
 
 impl Reply {
@@ -123,12 +126,19 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Body::Full(Vec::new()),
+            close_after: false,
         }
     }
 
     /// 200 with these bytes.
     pub fn ok(body: impl Into<Vec<u8>>) -> Reply {
         Reply::status(200).body(body)
+    }
+
+    /// This answer, then the connection closed.
+    pub fn then_close(mut self) -> Reply {
+        self.close_after = true;
+        self
     }
 
     /// Closes the connection without answering.
@@ -260,7 +270,8 @@ async fn serve(
         }
         let reply = handler(&request);
         let head_only = request.method == "HEAD";
-        if !write_reply(conn.get_mut(), reply, head_only, &ends).await {
+        let close_after = reply.close_after;
+        if !write_reply(conn.get_mut(), reply, head_only, &ends).await || close_after {
             return;
         }
     }
