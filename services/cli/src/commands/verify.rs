@@ -181,17 +181,19 @@ fn secrets(specs: &[String]) -> anyhow::Result<StaticKeys> {
     Ok(keys)
 }
 
+/// The two non-empty halves of a `NAME=FILE` value of `flag`.
+fn name_and_file<'a>(flag: &str, spec: &'a str) -> anyhow::Result<(&'a str, &'a str)> {
+    spec.split_once('=')
+        .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+        .with_context(|| format!("{flag} {spec:?} is not NAME=FILE"))
+}
+
 /// `--registry-secret NAME=FILE`: the named credential sets policies may name in
 /// `imageRegistryCredentials.secrets`, each from a Docker config file.
 fn registry_secrets(specs: &[String]) -> anyhow::Result<HashMap<String, CredentialSet>> {
     let mut sets = HashMap::new();
     for spec in specs {
-        let Some((name, file)) = spec
-            .split_once('=')
-            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
-        else {
-            anyhow::bail!("--registry-secret {spec:?} is not NAME=FILE");
-        };
+        let (name, file) = name_and_file("--registry-secret", spec)?;
         anyhow::ensure!(
             signet_policy::is_secret_reference(name),
             "--registry-secret {spec:?}: {name:?} is not a name policies can write in \
@@ -211,12 +213,7 @@ fn registry_secrets(specs: &[String]) -> anyhow::Result<HashMap<String, Credenti
 fn named_roots(specs: &[String]) -> anyhow::Result<TrustRoots> {
     let mut roots = TrustRoots::new()?;
     for spec in specs {
-        let Some((name, file)) = spec
-            .split_once('=')
-            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
-        else {
-            anyhow::bail!("--trust-root {spec:?} is not NAME=FILE");
-        };
+        let (name, file) = name_and_file("--trust-root", spec)?;
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
         let root = TrustRoot::from_trusted_root_json(&bytes)
             .with_context(|| format!("{file}: not a trusted_root.json"))?;
