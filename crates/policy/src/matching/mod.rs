@@ -18,6 +18,7 @@ pub mod autogen;
 pub mod kinds;
 pub mod request;
 pub mod selector;
+mod wire;
 
 use std::collections::BTreeMap;
 

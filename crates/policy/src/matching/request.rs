@@ -130,6 +130,19 @@ impl AdmissionRequest {
         Ok(parsed)
     }
 
+    /// Reads the `request` of an AdmissionReview from JSON bytes, as [`Self::from_json`]
+    /// reads it, without first building a [`Value`] of the whole request: only the
+    /// objects become `Value`s. A request that is not right is read again by
+    /// `from_json`, whose error names the field.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        if let Some(request) = super::wire::read(bytes) {
+            return Ok(request);
+        }
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::InvalidRequest(format!("not JSON: {e}")))?;
+        Self::from_value(value)
+    }
+
     /// Reads a whole AdmissionReview (`{"apiVersion": …, "request": {…}}`).
     pub fn from_review(review: &Value) -> Result<Self> {
         let review = object(review, &At::Root("AdmissionReview"))?;

@@ -65,7 +65,7 @@ impl std::fmt::Debug for Authenticator {
 }
 
 /// 32 random bytes, hex: token ids and the HMAC key.
-pub(crate) fn random_hex(bytes: usize) -> Result<String, ApiError> {
+fn random_hex(bytes: usize) -> Result<String, ApiError> {
     let mut buf = vec![0u8; bytes];
     aws_lc_rs::rand::fill(&mut buf).map_err(|_| ApiError::Internal("no randomness".into()))?;
     Ok(hex::encode(buf))

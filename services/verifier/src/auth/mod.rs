@@ -5,7 +5,6 @@ mod jwt;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use jwt::random_hex;
 pub use jwt::Authenticator;
 
 use crate::error::ApiError;

@@ -8,6 +8,7 @@ use crate::{load_policies, Policy};
 mod filters;
 mod requests;
 mod scope;
+mod wire;
 
 /// A policy with one rule `r` (match, optional exclude), loaded as a user would write it.
 fn policy(kind: &str, namespace: Option<&str>, rule: Value) -> Policy {
