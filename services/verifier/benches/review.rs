@@ -397,9 +397,24 @@ async fn run(server: tokio::runtime::Handle) {
     assert!(review(&verifier, &token, &warm).await, "warm image denied");
     throughput(&noop, &token, &warm).await;
     throughput(&verifier, &token, &warm).await;
-    // `SIGNET_BENCH_PROFILE=noop|review`: only that warm load, for 12 s, to attach
-    // `perf record -p` to; nothing is measured.
+    // `SIGNET_BENCH_PROFILE=noop|review|cold`: only that load (warm for 12 s, or one cold
+    // Review for each of 2 000 images signed first), to attach `perf record -p` to once
+    // "profile now" is printed; nothing is measured.
     if let Ok(only) = std::env::var("SIGNET_BENCH_PROFILE") {
+        if only == "cold" {
+            let mut cold = Vec::new();
+            for i in 0..2_000 {
+                cold.push(signed(&registry, &rc, &key, "bench/profile", &format!("v{i}")).await);
+            }
+            println!("profile now");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let started = Instant::now();
+            for image in &cold {
+                assert!(review(&verifier, &token, std::slice::from_ref(image)).await);
+            }
+            println!("cold: {:.2} ms per Review", ms(started.elapsed()) / 2_000.0);
+            return;
+        }
         let target = if only == "noop" { &noop } else { &verifier };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(12) {
