@@ -2,6 +2,7 @@
 //! and key changes, the negative TTL, errors never cached, `useCache: false`, and the tag
 //! → digest cache.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use signet_policy::image::ImageRef;
 use signet_policy::pem_material::{parse_public_keys, PublicKey};
 use signet_policy::{load_policies, ImageVerification, SecretReference};
 use signet_testkit::{push_random_image, Registry};
-use signet_verify::cache::CacheConfig;
+use signet_verify::cache::{CacheConfig, Claim, VerdictStore};
 use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
@@ -251,4 +252,41 @@ async fn tags_are_resolved_once_and_digests_never() {
     let before = manifests(&s);
     verify_digest(&v, &by_digest, &entry).await;
     assert_eq!(manifests(&s), before);
+}
+
+/// A shared tier where another replica holds every claim and never stores a verdict, as
+/// if it crashed mid-verification.
+#[derive(Debug, Default)]
+struct AbandonedClaims {
+    claims: Mutex<usize>,
+}
+
+#[async_trait]
+impl VerdictStore for AbandonedClaims {
+    async fn get(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    async fn put(&self, _: &str, _: Vec<u8>, _: Duration) {}
+    async fn claim(&self, _: &str, _: Duration) -> Claim {
+        *self.claims.lock().expect("lock") += 1;
+        Claim::Held
+    }
+}
+
+#[tokio::test]
+async fn a_claim_nobody_honours_is_waited_for_no_longer_than_it_lasts() {
+    let s = setup().await;
+    let store = Arc::new(AbandonedClaims::default());
+    let v = s.verifier(CacheConfig {
+        claim_ttl: Duration::from_millis(200),
+        l2: Some(store.clone()),
+        ..CacheConfig::default()
+    });
+    let entry = s.entry(&s.key, false, "");
+    assert_eq!(verify(&v, &s.image, &entry).await, VerdictResult::Pass);
+    assert_eq!(v.verifications(), 1);
+    assert_eq!(v.cache_stats().l2_waits.load(Ordering::Relaxed), 1);
+    // It asked again while waiting (the claim could have been let go), then gave up.
+    assert!(*store.claims.lock().expect("lock") > 1);
+    assert_eq!(s.signature_fetches(), 1);
 }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::AsyncCommands;
-use signet_verify::cache::{CacheConfig, VerdictStore};
+use signet_verify::cache::{CacheConfig, Claim, VerdictStore};
 
 /// Longest wait for Redis on a decision's path.
 const TIMEOUT: Duration = Duration::from_millis(250);
@@ -144,15 +143,26 @@ impl RedisStore {
 /// then a fresh one is opened.
 const ATTEMPTS: usize = 2;
 
-#[async_trait]
-impl VerdictStore for RedisStore {
-    async fn get(&self, key: &str) -> Option<Vec<u8>> {
+/// Deletes a claim only if it still holds this replica's token: a claim that expired
+/// and was taken by another replica is theirs.
+const RELEASE: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/// Where the claim on a verdict's verification is kept, beside the verdict.
+fn claim_key(key: &str) -> String {
+    format!("{key}:claim")
+}
+
+impl RedisStore {
+    /// Runs `cmd`, reconnecting once if the connection broke; `None` when Redis cannot
+    /// be reached (recorded as an outage).
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
         for _ in 0..ATTEMPTS {
             let mut c = self.connection().await?;
-            match tokio::time::timeout(TIMEOUT, c.get::<_, Option<Vec<u8>>>(key)).await {
+            match tokio::time::timeout(TIMEOUT, cmd.query_async::<T>(&mut c)).await {
                 Ok(Ok(v)) => {
                     self.record(Ok(()));
-                    return v;
+                    return Some(v);
                 }
                 Ok(Err(e)) => self.drop_connection(e.to_string()).await,
                 Err(_) => self.drop_connection("no answer".into()).await,
@@ -160,19 +170,40 @@ impl VerdictStore for RedisStore {
         }
         None
     }
+}
+
+#[async_trait]
+impl VerdictStore for RedisStore {
+    async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        self.query(redis::cmd("GET").arg(key)).await.flatten()
+    }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        for _ in 0..ATTEMPTS {
-            let Some(mut c) = self.connection().await else {
-                return;
-            };
-            let set = c.pset_ex::<_, _, ()>(key, value.as_slice(), millis);
-            match tokio::time::timeout(TIMEOUT, set).await {
-                Ok(Ok(())) => return self.record(Ok(())),
-                Ok(Err(e)) => self.drop_connection(e.to_string()).await,
-                Err(_) => self.drop_connection("no answer".into()).await,
-            }
+        let mut set = redis::cmd("PSETEX");
+        set.arg(key).arg(millis).arg(value);
+        let _ = self.query::<()>(&set).await;
+    }
+
+    async fn claim(&self, key: &str, ttl: Duration) -> Claim {
+        let token = format!("{:016x}", rand::random::<u64>());
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut set = redis::cmd("SET");
+        set.arg(claim_key(key))
+            .arg(&token)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis);
+        match self.query::<Option<String>>(&set).await {
+            Some(Some(_)) => Claim::Granted(token),
+            Some(None) => Claim::Held,
+            None => Claim::Unavailable,
         }
+    }
+
+    async fn release(&self, key: &str, token: &str) {
+        let mut eval = redis::cmd("EVAL");
+        eval.arg(RELEASE).arg(1).arg(claim_key(key)).arg(token);
+        let _ = self.query::<i64>(&eval).await;
     }
 }

@@ -85,6 +85,7 @@ impl Config {
                 digest_ttl: Duration::from_secs(self.digest_ttl_seconds),
                 max_entries: self.cache_max_entries,
                 l2: None,
+                ..CacheConfig::default()
             },
         }
     }

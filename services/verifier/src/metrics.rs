@@ -125,6 +125,8 @@ pub struct Metrics {
     pub cache_hits: Counter,
     /// Verdicts served from the shared (Redis) tier.
     cache_l2_hits: Counter,
+    /// Verdicts waited for while another replica verified them.
+    cache_l2_waits: Counter,
     /// Verifications actually run.
     verifications: Counter,
     /// 1 when Redis answers, 0 when it does not; absent without Redis.
@@ -182,6 +184,12 @@ impl Default for Metrics {
             "Verdicts served from the shared (Redis) verdict cache",
             cache_l2_hits.clone(),
         );
+        let cache_l2_waits = Counter::default();
+        registry.register(
+            "cache_l2_waits",
+            "Verdicts waited for in the shared verdict cache while another replica verified them",
+            cache_l2_waits.clone(),
+        );
         let verifications = Counter::default();
         registry.register(
             "verifications",
@@ -220,6 +228,7 @@ impl Default for Metrics {
             latency,
             cache_hits,
             cache_l2_hits,
+            cache_l2_waits,
             verifications,
             redis_up,
             decisions_backlog,
@@ -261,6 +270,7 @@ impl Metrics {
         }
         catch_up(&self.cache_hits, &stats.l1_hits);
         catch_up(&self.cache_l2_hits, &stats.l2_hits);
+        catch_up(&self.cache_l2_waits, &stats.l2_waits);
         catch_up(&self.verifications, &stats.verifications);
         self.redis_up.set(i64::from(redis_up.unwrap_or(false)));
     }

@@ -5,6 +5,7 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use signet_policy::image::ImageRef;
@@ -15,6 +16,7 @@ use signet_verifier::http::{router, AppState};
 use signet_verifier::metrics::Metrics;
 use signet_verifier::service::Service;
 use signet_verifier::store::Store;
+use signet_verify::cache::CacheStats;
 use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
@@ -215,4 +217,49 @@ async fn redis_is_shared_lost_and_found_again() {
     assert_eq!(signature_fetches(&registry), fetches);
     let (_, metrics) = get(&format!("{a_url}/metrics")).await;
     assert!(metrics.contains("signet_cache_redis_up 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_verify_an_uncached_image_once_between_them() {
+    let redis = RedisServer::start();
+    let registry = Registry::start().await.expect("registry");
+    let digest = push_random_image(&registry, "app", "v1")
+        .await
+        .expect("push");
+    let image = ImageRef::parse(&registry.reference("app", &digest)).expect("ref");
+    let key = SigningKey::generate().expect("key");
+    let client = RegistryClient::new(registry_config()).expect("client");
+    signet_verify::signing::sign_image(&client, &key, &image, &Default::default())
+        .await
+        .expect("sign");
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let (a, _) = replica(&redis.url(), &dir_a).await;
+    let (b, _) = replica(&redis.url(), &dir_b).await;
+    let fetches = signature_fetches(&registry);
+
+    // Both replicas asked at once, many times each: one claims the verification, the
+    // other waits for its verdict in Redis.
+    let first = entry(&key, "");
+    let checks = (0..20)
+        .flat_map(|_| [&a, &b])
+        .map(|s| verify(s, &image, &first));
+    let results = futures_util::future::join_all(checks).await;
+    assert!(
+        results.iter().all(|r| *r == VerdictResult::Pass),
+        "{results:?}"
+    );
+    let verifications = a.verifier().verifications() + b.verifier().verifications();
+    assert_eq!(verifications, 1);
+    assert_eq!(signature_fetches(&registry) - fetches, 1);
+    let stats = |s: &Service, f: fn(&CacheStats) -> &AtomicU64| {
+        f(s.verifier().cache_stats()).load(Ordering::Relaxed)
+    };
+    let from_redis = stats(&a, |c| &c.l2_hits) + stats(&b, |c| &c.l2_hits);
+    assert_eq!(
+        from_redis, 1,
+        "the other replica's one lookup found the verdict"
+    );
 }

@@ -32,6 +32,25 @@ pub trait VerdictStore: Send + Sync + fmt::Debug {
     async fn get(&self, key: &str) -> Option<Vec<u8>>;
     /// Stores `value` under `key` for `ttl`.
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration);
+    /// Claims the verification of `key` for at most `ttl`, so that one replica verifies
+    /// and the others wait for its verdict. A store without claims grants none.
+    async fn claim(&self, _key: &str, _ttl: Duration) -> Claim {
+        Claim::Unavailable
+    }
+    /// Ends a claim granted with `token`; a claim another replica took since (after this
+    /// one expired) is left alone.
+    async fn release(&self, _key: &str, _token: &str) {}
+}
+
+/// The answer to [`VerdictStore::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This replica verifies; the token ends the claim.
+    Granted(String),
+    /// Another replica is verifying: its verdict will be in the store.
+    Held,
+    /// The store cannot arbitrate (no claims, or unreachable): verify here.
+    Unavailable,
 }
 
 /// How the verdict cache behaves.
@@ -45,6 +64,9 @@ pub struct CacheConfig {
     pub digest_ttl: Duration,
     /// Most verdicts kept in process.
     pub max_entries: u64,
+    /// How long a replica's claim on a verification lasts in the shared tier, and so the
+    /// longest another replica waits for that verdict before verifying itself.
+    pub claim_ttl: Duration,
     /// The shared tier, when configured.
     pub l2: Option<Arc<dyn VerdictStore>>,
 }
@@ -56,6 +78,7 @@ impl Default for CacheConfig {
             fail_ttl: Duration::from_secs(30),
             digest_ttl: Duration::from_secs(30),
             max_entries: 100_000,
+            claim_ttl: Duration::from_secs(5),
             l2: None,
         }
     }
@@ -70,7 +93,12 @@ pub struct CacheStats {
     pub l1_hits: AtomicU64,
     /// Verdicts answered from L2.
     pub l2_hits: AtomicU64,
+    /// Verdicts waited for while another replica held the claim on them.
+    pub l2_waits: AtomicU64,
 }
+
+/// How often a replica waiting on another's claim looks for its verdict.
+const CLAIM_POLL: Duration = Duration::from_millis(10);
 
 /// Gives each cached verdict its own lifetime: the pass or fail TTL chosen when stored.
 struct ByOutcome;
@@ -231,20 +259,28 @@ impl Verifier {
         let computed = AtomicBool::new(false);
         let init = async {
             computed.store(true, Ordering::Relaxed);
-            if let Some(found) = self.read_l2(cache, &key).await {
-                return Ok(Arc::new(found));
-            }
+            let token = match self.claim_or_wait(cache, &key).await {
+                Ok(found) => return Ok(Arc::new(found)),
+                Err(token) => token,
+            };
             self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-            let verdict = self
+            let checked = self
                 .check(artifacts, registry, image, digest, entry)
-                .await?;
-            let stored = CachedVerdict::from_verdict(&verdict, image, cache);
+                .await
+                .map(|v| CachedVerdict::from_verdict(&v, image, cache));
             if let Some(l2) = &cache.config.l2 {
-                if let Ok(bytes) = serde_json::to_vec(&stored) {
-                    l2.put(&key, bytes, stored.ttl).await;
+                if let Ok(stored) = &checked {
+                    if let Ok(bytes) = serde_json::to_vec(stored) {
+                        l2.put(&key, bytes, stored.ttl).await;
+                    }
+                }
+                // Released once the verdict is stored (or on an error, which is never
+                // stored), so a replica that waited finds it or verifies itself.
+                if let Some(token) = token {
+                    l2.release(&key, &token).await;
                 }
             }
-            Ok::<_, crate::Error>(Arc::new(stored))
+            Ok::<_, crate::Error>(Arc::new(checked?))
         };
         let found = cache
             .verdicts
@@ -255,6 +291,56 @@ impl Verifier {
             self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
         }
         Ok(found.to_verdict(image, digest))
+    }
+
+    /// The verdict of `key` from L2, waiting while another replica holds the claim on
+    /// it; otherwise `Err` with the token of this replica's claim (`None` when the store
+    /// grants none), and this replica verifies.
+    async fn claim_or_wait(
+        &self,
+        cache: &VerdictCache,
+        key: &str,
+    ) -> std::result::Result<CachedVerdict, Option<String>> {
+        if let Some(found) = self.read_l2(cache, key).await {
+            return Ok(found);
+        }
+        let Some(l2) = &cache.config.l2 else {
+            return Err(None);
+        };
+        let ttl = cache.config.claim_ttl;
+        if ttl.is_zero() {
+            return Err(None);
+        }
+        let started = Instant::now();
+        let mut waited = false;
+        loop {
+            match l2.claim(key, ttl).await {
+                Claim::Unavailable => return Err(None),
+                // The holder may have stored the verdict and let go since the read above.
+                Claim::Granted(token) => {
+                    return match self.read_l2(cache, key).await {
+                        Some(found) => {
+                            l2.release(key, &token).await;
+                            Ok(found)
+                        }
+                        None => Err(Some(token)),
+                    };
+                }
+                // A holder that is gone (crashed, or cut off from the store) is waited
+                // for no longer than its claim could last.
+                Claim::Held if started.elapsed() >= ttl => return Err(None),
+                Claim::Held => {
+                    if !waited {
+                        waited = true;
+                        self.stats.l2_waits.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(CLAIM_POLL).await;
+                    if let Some(found) = self.read_l2(cache, key).await {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
     }
 
     async fn read_l2(&self, cache: &VerdictCache, key: &str) -> Option<CachedVerdict> {
