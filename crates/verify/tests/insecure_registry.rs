@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use signet_policy::image::ImageRef;
 use signet_policy::matching::AdmissionRequest;
 use signet_verify::cache::CacheConfig;
@@ -52,17 +51,9 @@ fn policy_text(name: &str, host: &str, pem: &str, insecure: bool) -> String {
     .replace("  name: test\n", &format!("  name: {name}\n"))
 }
 
+/// A CREATE of a Pod in namespace `team` running `image`.
 fn pod(image: &str) -> AdmissionRequest {
-    AdmissionRequest::from_json(&json!({
-        "uid": "u1",
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "namespace": "team", "name": "x", "operation": "CREATE",
-        "userInfo": {"username": "alice"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
-            "spec": {"containers": [{"name": "c", "image": image}]}}
-    }))
-    .expect("request")
+    signet_verify::pod_request("team", &[image.to_owned()]).expect("request")
 }
 
 fn sig_fetches(env: &Env) -> usize {

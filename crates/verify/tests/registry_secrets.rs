@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use signet_policy::matching::AdmissionRequest;
 use signet_policy::Policy;
 use signet_testkit::RegistryOptions;
@@ -76,17 +75,9 @@ fn policy_named(name: &str, host: &str, pem: &str, secrets: &[&str]) -> Policy {
     )
 }
 
+/// A CREATE of a Pod in namespace `team` running `image`.
 fn pod(image: &str) -> AdmissionRequest {
-    AdmissionRequest::from_json(&json!({
-        "uid": "u1",
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "namespace": "team", "name": "x", "operation": "CREATE",
-        "userInfo": {"username": "alice"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
-            "spec": {"containers": [{"name": "c", "image": image}]}}
-    }))
-    .expect("request")
+    signet_verify::pod_request("team", &[image.to_owned()]).expect("request")
 }
 
 /// Signature manifests the registry served (200), i.e. authenticated signature fetches.

@@ -99,19 +99,7 @@ spec:
         let _ = axum::serve(listener, router(state, 1 << 20)).await;
     });
     let http = reqwest::Client::new();
-    let verify = || async {
-        let v: serde_json::Value = http
-            .post(format!("{url}/v1/verify"))
-            .bearer_auth(&cluster.token)
-            .json(&json!({"image": image}))
-            .send()
-            .await
-            .expect("verify")
-            .json()
-            .await
-            .expect("json");
-        v
-    };
+    let verify = || verify_as(&http, &url, &cluster.token, &image);
 
     let before = verify().await;
     assert_eq!(before["allowed"], false);
@@ -282,19 +270,7 @@ async fn a_named_set_stored_through_the_api_is_what_a_rule_naming_it_reads_with(
         .expect("a policy naming a set not stored yet is accepted");
     let url = serve(&service).await;
     let http = reqwest::Client::new();
-    let verify = || async {
-        let v: serde_json::Value = http
-            .post(format!("{url}/v1/verify"))
-            .bearer_auth(&cluster.token)
-            .json(&json!({"image": image}))
-            .send()
-            .await
-            .expect("verify")
-            .json()
-            .await
-            .expect("json");
-        v
-    };
+    let verify = || verify_as(&http, &url, &cluster.token, &image);
     let store_set = |password: &'static str| {
         let (http, url, admin, host) = (&http, &url, &admin, &host);
         async move {
@@ -410,4 +386,22 @@ async fn a_named_set_stored_through_the_api_is_what_a_rule_naming_it_reads_with(
         .await
         .expect("delete");
     assert_eq!(unnamed.status(), 404);
+}
+
+/// `POST /v1/verify` of `image` as the cluster holding `token`: the decision's JSON.
+async fn verify_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    image: &str,
+) -> serde_json::Value {
+    http.post(format!("{url}/v1/verify"))
+        .bearer_auth(token)
+        .json(&json!({"image": image}))
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json")
 }
