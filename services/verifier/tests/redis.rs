@@ -157,9 +157,8 @@ fn signature_fetches(registry: &Registry) -> usize {
         .count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_is_shared_lost_and_found_again() {
-    let mut redis = RedisServer::start();
+/// A registry holding one image signed by the returned key, by digest.
+async fn signed_image() -> (Registry, ImageRef, SigningKey) {
     let registry = Registry::start().await.expect("registry");
     let digest = push_random_image(&registry, "app", "v1")
         .await
@@ -170,6 +169,13 @@ async fn redis_is_shared_lost_and_found_again() {
     signet_verify::signing::sign_image(&client, &key, &image, &Default::default())
         .await
         .expect("sign");
+    (registry, image, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_is_shared_lost_and_found_again() {
+    let mut redis = RedisServer::start();
+    let (registry, image, key) = signed_image().await;
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
@@ -222,16 +228,7 @@ async fn redis_is_shared_lost_and_found_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_verify_an_uncached_image_once_between_them() {
     let redis = RedisServer::start();
-    let registry = Registry::start().await.expect("registry");
-    let digest = push_random_image(&registry, "app", "v1")
-        .await
-        .expect("push");
-    let image = ImageRef::parse(&registry.reference("app", &digest)).expect("ref");
-    let key = SigningKey::generate().expect("key");
-    let client = RegistryClient::new(registry_config()).expect("client");
-    signet_verify::signing::sign_image(&client, &key, &image, &Default::default())
-        .await
-        .expect("sign");
+    let (registry, image, key) = signed_image().await;
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
