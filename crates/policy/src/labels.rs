@@ -9,12 +9,22 @@ const NAME_MAX: usize = 63;
 const PREFIX_MAX: usize = 253;
 
 /// How a label key is written, for messages.
-pub(crate) const KEY_SYNTAX: &str = "an optional DNS subdomain prefix and '/', then a name \
+pub const KEY_SYNTAX: &str = "an optional DNS subdomain prefix and '/', then a name \
 of 1 to 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit";
 
 /// How a label value is written, for messages.
-pub(crate) const VALUE_SYNTAX: &str = "empty, or at most 63 letters, digits, '-', '_' or '.', \
+pub const VALUE_SYNTAX: &str = "empty, or at most 63 letters, digits, '-', '_' or '.', \
 beginning and ending with a letter or digit";
+
+/// Whether `key` is a Kubernetes label key (`app`, `app.kubernetes.io/name`).
+pub fn is_key(key: &str) -> bool {
+    valid_key(key, 0)
+}
+
+/// Whether `value` is a Kubernetes label value (empty, or a name).
+pub fn is_value(value: &str) -> bool {
+    valid_value(value, 0)
+}
 
 /// A label key: an optional DNS-subdomain prefix and `/`, then a name. `slack` extends
 /// the length limits (a wildcard pattern's `*` may stand for nothing).

@@ -14,7 +14,7 @@ mod error;
 pub mod extract;
 pub mod image;
 pub mod jmespath;
-mod labels;
+pub mod labels;
 mod load;
 pub mod matching;
 pub mod model;

@@ -57,6 +57,25 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Cluster labels are what cluster selectors match, so they follow the same Kubernetes
+/// label syntax: a label no selector could name is refused rather than kept unmatchable.
+fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    use signet_policy::labels::{is_key, is_value, KEY_SYNTAX, VALUE_SYNTAX};
+    for (key, value) in labels {
+        if !is_key(key) {
+            return Err(ApiError::bad_request(format!(
+                "invalid label key {key:?}: {KEY_SYNTAX}"
+            )));
+        }
+        if !is_value(value) {
+            return Err(ApiError::bad_request(format!(
+                "invalid value {value:?} of label {key}: {VALUE_SYNTAX}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Service {
     /// Registers a cluster and issues its relay's token.
     pub async fn register_cluster(
@@ -65,6 +84,7 @@ impl Service {
         labels: &BTreeMap<String, String>,
     ) -> Result<(ClusterRecord, IssuedToken), ApiError> {
         check_name(name)?;
+        check_labels(labels)?;
         let cluster = self.store.create_cluster(name, labels).await?;
         let token = self
             .issue_token(&NewToken {
@@ -154,6 +174,7 @@ impl Service {
         name: &str,
         labels: &BTreeMap<String, String>,
     ) -> Result<(), ApiError> {
+        check_labels(labels)?;
         self.store.set_cluster_labels(name, labels).await?;
         self.callers.invalidate();
         Ok(())
@@ -167,5 +188,38 @@ impl Service {
         self.auth.forget(None);
         self.callers.invalidate();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::check_labels;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn cluster_labels_follow_the_kubernetes_label_syntax() {
+        let good = labels(&[
+            ("env", "prod"),
+            ("topology.kubernetes.io/region", "eu-west-1"),
+            ("empty", ""),
+        ]);
+        assert!(check_labels(&good).is_ok());
+        for (key, value, named) in [
+            ("-env", "prod", "-env"),
+            ("Example.com/env", "prod", "Example.com/env"),
+            ("env", "prod ", "prod "),
+            ("env", "-prod", "-prod"),
+        ] {
+            let e = check_labels(&labels(&[(key, value)])).expect_err(key);
+            assert!(e.to_string().contains(&format!("{named:?}")), "{e}");
+        }
     }
 }

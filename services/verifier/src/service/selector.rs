@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use signet_policy::labels;
+
 /// The annotation that scopes a policy to some clusters.
 pub const CLUSTER_SELECTOR_ANNOTATION: &str = "signet.dev/cluster-selector";
 
@@ -65,33 +67,26 @@ fn split_top_level(s: &str) -> Vec<&str> {
     parts
 }
 
-fn valid_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 317
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-}
-
-fn valid_value(v: &str) -> bool {
-    v.len() <= 63
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 fn parse_requirement(part: &str) -> Result<Requirement, String> {
     let bad = |why: &str| format!("{part:?}: {why}");
     let key_ok = |k: &str| {
-        if valid_key(k) {
+        if labels::is_key(k) {
             Ok(k.to_owned())
         } else {
-            Err(bad("invalid label key"))
+            Err(bad(&format!(
+                "invalid label key {k:?}: {}",
+                labels::KEY_SYNTAX
+            )))
         }
     };
     let value_ok = |v: &str| {
-        if valid_value(v) {
+        if labels::is_value(v) {
             Ok(v.to_owned())
         } else {
-            Err(bad("invalid label value"))
+            Err(bad(&format!(
+                "invalid label value {v:?}: {}",
+                labels::VALUE_SYNTAX
+            )))
         }
     };
     if let Some(k) = part.strip_prefix('!') {
@@ -168,6 +163,11 @@ mod tests {
             "k@y=v",
             "env=pr od",
             "env foo (a)",
+            // Kubernetes label syntax, as cluster labels and Kyverno selectors use it.
+            "-app=x",
+            "Example.com/app=x",
+            "app=x-",
+            "region in (eu, -us)",
         ] {
             let e = ClusterSelector::parse(bad).expect_err(bad);
             assert!(e.contains('"'), "{e}");
