@@ -66,6 +66,8 @@ struct State {
     failing: Mutex<Option<String>>,
     /// `failing` is set: read by every append, so kept apart from the lock.
     unavailable: AtomicBool,
+    /// Batches the writer let gather for [`LINGER`].
+    lingered: AtomicU64,
 }
 
 impl State {
@@ -177,8 +179,10 @@ fn stopped() -> StoreError {
 async fn write(store: Store, mut queue: mpsc::Receiver<Message>, state: Arc<State>) {
     let mut rows = Vec::new();
     let mut flushes = Vec::new();
+    let mut linger = true;
     while let Some(first) = queue.recv().await {
-        if matches!(first, Message::Rows(_)) {
+        if linger && matches!(first, Message::Rows(_)) {
+            state.lingered.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(LINGER).await;
         }
         let mut next = Some(first);
@@ -191,6 +195,10 @@ async fn write(store: Store, mut queue: mpsc::Receiver<Message>, state: Arc<Stat
                 next = queue.try_recv().ok();
             }
         }
+        // A full batch means rows arrive faster than one batch per linger: the next one is
+        // already queued, and waiting again would hold every appender back behind it
+        // (measured: 2 000 rows per ~60 ms, ~33k decisions/s, was all one writer took).
+        linger = rows.len() < MAX_BATCH_ROWS;
         commit(&store, &rows, &state).await;
         state.backlog.fetch_sub(rows.len(), Ordering::Relaxed);
         rows.clear();
@@ -318,6 +326,28 @@ mod tests {
         assert_eq!(journal.backlog(), 0);
         assert_eq!(journal.dropped(), 0);
         assert_eq!(journal.failure(), None);
+    }
+
+    #[tokio::test]
+    async fn full_batches_are_committed_one_after_another_without_lingering() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(None, dir.path()).await.expect("store");
+        let journal = DecisionJournal::start(store.clone());
+        // Three full batches queued while the writer lingers over the first.
+        for batch in 0..3 {
+            let rows = (0..MAX_BATCH_ROWS)
+                .map(|i| row(&format!("d{batch}-{i:05}")))
+                .collect();
+            journal.append(rows).await.expect("append");
+        }
+        journal.flush().await.expect("flush");
+        assert_eq!(journal.state.lingered.load(Ordering::Relaxed), 1);
+        assert_eq!(journal.backlog(), 0);
+        // Back to a trickle: rows gather again.
+        journal.append(vec![row("late")]).await.expect("append");
+        journal.flush().await.expect("flush");
+        assert_eq!(journal.state.lingered.load(Ordering::Relaxed), 2);
+        assert_eq!(journal.dropped(), 0);
     }
 
     #[tokio::test]
