@@ -193,16 +193,8 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::check_labels;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::service::selector::tests::labels;
 
     #[test]
     fn cluster_labels_follow_the_kubernetes_label_syntax() {
