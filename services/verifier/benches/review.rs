@@ -231,6 +231,21 @@ async fn signed(
     reference
 }
 
+/// `n` images pushed to `repo` (tags v0, v1, …) and signed with `key`.
+async fn signed_many(
+    registry: &Registry,
+    client: &RegistryClient,
+    key: &SigningKey,
+    repo: &str,
+    n: usize,
+) -> Vec<String> {
+    let mut images = Vec::with_capacity(n);
+    for i in 0..n {
+        images.push(signed(registry, client, key, repo, &format!("v{i}")).await);
+    }
+    images
+}
+
 fn signature_fetches(registry: &Registry) -> usize {
     registry
         .requests()
@@ -402,10 +417,7 @@ async fn run(server: tokio::runtime::Handle) {
     // "profile now" is printed; nothing is measured.
     if let Ok(only) = std::env::var("SIGNET_BENCH_PROFILE") {
         if only == "cold" {
-            let mut cold = Vec::new();
-            for i in 0..2_000 {
-                cold.push(signed(&registry, &rc, &key, "bench/profile", &format!("v{i}")).await);
-            }
+            let cold = signed_many(&registry, &rc, &key, "bench/profile", 2_000).await;
             println!("profile now");
             tokio::time::sleep(Duration::from_secs(2)).await;
             let started = Instant::now();
@@ -515,8 +527,8 @@ async fn run(server: tokio::runtime::Handle) {
         })
         .await
         .expect("service alone");
-    // Wall time alone overstates the service: the loop also waits while the other threads
-    // (SQLite's writer, the idle worker) run on the same two cores.
+    // CPU beside wall time: a gap between them means the loop waited for something (it
+    // showed the decision journal holding appenders back, since fixed).
     let server_times = thread_times(SERVER_THREADS) - server_before;
     let server_cpu = server_times.cpu;
     let sqlite_cpu = (thread_times(SQLITE_THREADS) - sqlite_before).cpu;
@@ -530,10 +542,7 @@ async fn run(server: tokio::runtime::Handle) {
     );
 
     // Cold: COLD distinct signed images, one Review each.
-    let mut cold = Vec::new();
-    for i in 0..COLD {
-        cold.push(signed(&registry, &rc, &key, "bench/cold", &format!("v{i}")).await);
-    }
+    let cold = signed_many(&registry, &rc, &key, "bench/cold", COLD).await;
     let before = service.verifier().verifications();
     let cpu = signet_testkit::process_cpu_time();
     let (server_before, sqlite_before) =

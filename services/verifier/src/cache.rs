@@ -148,6 +148,11 @@ const ATTEMPTS: usize = 2;
 const RELEASE: &str =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
+/// `ttl` in whole milliseconds, at least 1 (Redis refuses a zero expiry).
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 /// Where the claim on a verdict's verification is kept, beside the verdict.
 fn claim_key(key: &str) -> String {
     format!("{key}:claim")
@@ -179,21 +184,19 @@ impl VerdictStore for RedisStore {
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) {
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut set = redis::cmd("PSETEX");
-        set.arg(key).arg(millis).arg(value);
+        set.arg(key).arg(millis(ttl)).arg(value);
         let _ = self.query::<()>(&set).await;
     }
 
     async fn claim(&self, key: &str, ttl: Duration) -> Claim {
         let token = format!("{:016x}", rand::random::<u64>());
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut set = redis::cmd("SET");
         set.arg(claim_key(key))
             .arg(&token)
             .arg("NX")
             .arg("PX")
-            .arg(millis);
+            .arg(millis(ttl));
         match self.query::<Option<String>>(&set).await {
             Some(Some(_)) => Claim::Granted(token),
             Some(None) => Claim::Held,
