@@ -272,6 +272,10 @@ async fn policy_reports_are_written_as_kyverno_writes_them() {
             with(d("w1", t + 7_000, "web", "plain", 1, "w", "skip"), &|d| {
                 d.kind = "Deployment".into()
             }),
+            // Two Pods created with generateName, as the mutating webhook saw them:
+            // not named yet, in no report (the validating webhook's decisions name them).
+            d("g1", t + 6_000, "", "plain", 1, "g", "fail"),
+            d("g2", t + 6_500, "", "audit-signed", 2, "h", "pass"),
             // A pipeline check (POST /v1/verify): no resource, not in any report.
             with(d("v1", t + 9_000, "", "plain", 1, "v", "fail"), &|d| {
                 d.operation = "VERIFY".into()
@@ -299,7 +303,7 @@ async fn policy_reports_are_written_as_kyverno_writes_them() {
     assert_eq!(
         scopes,
         [("Deployment", "web"), ("Pod", "app"), ("Pod", "old")],
-        "one report per resource; the pipeline check and other clusters are left out: {v}"
+        "one report per resource; the pipeline check, resources not named yet and other clusters are left out: {v}"
     );
     for r in reports {
         assert_eq!(r["apiVersion"], "wgpolicyk8s.io/v1alpha2");

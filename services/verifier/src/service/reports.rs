@@ -92,7 +92,8 @@ impl Service {
     /// The cluster's PolicyReports as Kyverno's reports controller writes them: one per
     /// resource, with the results of the latest admission of it under each policy rule
     /// (one per image), for the policies that apply to the cluster now. Pipeline checks
-    /// (`POST /v1/verify`) judged no cluster resource and are left out.
+    /// (`POST /v1/verify`) judged no cluster resource and are left out, as are the
+    /// decisions on a resource not yet named (`generateName`, at mutation).
     pub async fn policy_reports(
         &self,
         caller: &Principal,
@@ -130,7 +131,14 @@ impl Service {
                 .await?;
             // Newest first: the first time seen for a key is its latest evaluation.
             for d in items {
-                if d.operation == PIPELINE_OPERATION || !applying.contains(&d.policy) {
+                // A nameless resource is one created with `generateName`, as the
+                // mutating webhook sees it: its name is chosen after mutation, and the
+                // validating webhook's decisions for it carry that name. Kept, every
+                // such resource of a namespace would share one report.
+                if d.operation == PIPELINE_OPERATION
+                    || d.name.is_empty()
+                    || !applying.contains(&d.policy)
+                {
                     continue;
                 }
                 let subject = Subject {
