@@ -260,8 +260,16 @@ const INSERT_POSTGRES: &str = concat!(
 /// prepared once per connection (sqlx keeps 100 per connection).
 const SQLITE_MAX_ROWS: usize = 64;
 
-/// `INSERT … VALUES (?, …), (?, …) … ON CONFLICT (id) DO NOTHING` for 1 ..=
-/// [`SQLITE_MAX_ROWS`] rows (index: rows - 1).
+/// `INSERT OR IGNORE … VALUES (?, …), (?, …) …` for 1 ..= [`SQLITE_MAX_ROWS`] rows
+/// (index: rows - 1).
+///
+/// `OR IGNORE` rather than `ON CONFLICT (id) DO NOTHING`: a multi-row statement that may
+/// abort midway (any constraint but the upsert's is ABORT) makes SQLite copy every page
+/// it touches to a statement journal first, to undo its own rows inside the
+/// transaction. IGNORE resolves every constraint without aborting, so there is no
+/// journal: 20–25 % less CPU per decision (`--bench decisions`). What it also ignores,
+/// NOT NULL, cannot happen: every NOT NULL column is bound from a field that is never
+/// null, and [`check_decision`] refuses bad values before.
 ///
 /// Anonymous `?` rather than `$N`: sqlx asks SQLite for every numbered parameter's name,
 /// and SQLite finds a name by walking its list of them, so binding n numbered parameters
@@ -272,7 +280,11 @@ static INSERT_SQLITE: LazyLock<Vec<String>> =
 
 fn values_sql(rows: usize) -> String {
     const COLS: usize = 16;
-    let mut sql = String::from(concat!("INSERT INTO decisions (", columns!(), ") VALUES "));
+    let mut sql = String::from(concat!(
+        "INSERT OR IGNORE INTO decisions (",
+        columns!(),
+        ") VALUES "
+    ));
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
@@ -286,7 +298,6 @@ fn values_sql(rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (id) DO NOTHING");
     sql
 }
 
@@ -505,7 +516,11 @@ mod tests {
     fn insert_rows_have_sixteen_anonymous_placeholders() {
         let sql = values_sql(2);
         let row = format!("({})", vec!["?"; 16].join(", "));
-        assert!(sql.ends_with(&format!("VALUES {row}, {row} ON CONFLICT (id) DO NOTHING")));
+        assert!(
+            sql.starts_with("INSERT OR IGNORE INTO decisions ("),
+            "{sql}"
+        );
+        assert!(sql.ends_with(&format!("VALUES {row}, {row}")), "{sql}");
         assert!(!sql.contains('$'), "{sql}");
     }
 
