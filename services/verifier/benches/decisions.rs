@@ -80,9 +80,11 @@ fn main() {
             let store = Store::open(None, dir.path()).await.expect("store");
             let start_ms = 1_800_000_000_000;
             let (cpu, wall) = (process_cpu_time(), Instant::now());
-            for (n, chunk) in (0..rows).collect::<Vec<_>>().chunks(batch).enumerate() {
+            for (n, first) in (0..rows).step_by(batch).enumerate() {
                 let time = start_ms + n as i64 * 50;
-                let ds: Vec<_> = chunk.iter().map(|&i| record(i, time)).collect();
+                let ds: Vec<_> = (first..(first + batch).min(rows))
+                    .map(|i| record(i, time))
+                    .collect();
                 store.insert_decisions(&ds).await.expect("insert");
             }
             let (cpu, wall) = (process_cpu_time() - cpu, wall.elapsed());

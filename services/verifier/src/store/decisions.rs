@@ -543,17 +543,36 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(None, dir.path()).await.expect("store");
         let cursor = encode_cursor(1_700_000_000_000, "0123");
-        let one = |set: &dyn Fn(&mut DecisionFilter)| {
-            let mut f = DecisionFilter::default();
-            set(&mut f);
-            f
-        };
         let filters = [
             ("none", DecisionFilter::default()),
-            ("cluster", one(&|f| f.cluster = Some("prod".into()))),
-            ("policy", one(&|f| f.policy = Some("p".into()))),
-            ("image", one(&|f| f.image = Some("ghcr.io/a/b:1".into()))),
-            ("digest", one(&|f| f.digest = Some("sha256:00".into()))),
+            (
+                "cluster",
+                DecisionFilter {
+                    cluster: Some("prod".into()),
+                    ..DecisionFilter::default()
+                },
+            ),
+            (
+                "policy",
+                DecisionFilter {
+                    policy: Some("p".into()),
+                    ..DecisionFilter::default()
+                },
+            ),
+            (
+                "image",
+                DecisionFilter {
+                    image: Some("ghcr.io/a/b:1".into()),
+                    ..DecisionFilter::default()
+                },
+            ),
+            (
+                "digest",
+                DecisionFilter {
+                    digest: Some("sha256:00".into()),
+                    ..DecisionFilter::default()
+                },
+            ),
         ];
         for (name, f) in filters {
             for cursor in [None, Some(cursor.as_str())] {
