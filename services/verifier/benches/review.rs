@@ -5,7 +5,8 @@
 //! proto, both on a runtime of their own (the client has another). Prints: warm `Review`
 //! throughput against the do-nothing baseline (same client, same channel, same
 //! concurrency), the CPU per call of each split into server and client, and latency at
-//! half of saturation, beside the baseline's at the same rate; the engine alone and the
+//! half of saturation, beside the baseline's at the same rate; the same for a dry-run
+//! `Review`, decided alike and not recorded (what writing decisions costs); the engine alone and the
 //! service alone (no gRPC) per warm decision; cold key-based `Review` CPU per verification (the service's threads alone, and the
 //! whole process; not the registry) and p50; signature fetches for a Pod of 8 containers
 //! of one image; verifications for 100 concurrent `Review`s of one uncached image; RSS
@@ -78,8 +79,26 @@ fn p50_p99(sorted: &[Duration]) -> (f64, f64) {
     )
 }
 
-fn admission(images: &[String]) -> Vec<u8> {
-    let containers: Vec<_> = images
+/// What the client sends: an AdmissionRequest creating a Pod of these images.
+#[derive(Debug, Clone)]
+struct Pod {
+    images: Vec<String>,
+    /// The API server's `dryRun`: decided like any other request, but not recorded.
+    dry_run: bool,
+}
+
+impl Pod {
+    fn of(images: Vec<String>) -> Self {
+        Pod {
+            images,
+            dry_run: false,
+        }
+    }
+}
+
+fn admission(pod: &Pod) -> Vec<u8> {
+    let containers: Vec<_> = pod
+        .images
         .iter()
         .enumerate()
         .map(|(i, image)| serde_json::json!({"name": format!("c{i}"), "image": image}))
@@ -89,7 +108,7 @@ fn admission(images: &[String]) -> Vec<u8> {
         "kind": {"group": "", "version": "v1", "kind": "Pod"},
         "resource": {"group": "", "version": "v1", "resource": "pods"},
         "name": "bench", "namespace": "default", "operation": "CREATE",
-        "userInfo": {"username": "bench"},
+        "userInfo": {"username": "bench"}, "dryRun": pod.dry_run,
         "object": {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "bench", "namespace": "default"},
             "spec": {"containers": containers}}
@@ -97,9 +116,9 @@ fn admission(images: &[String]) -> Vec<u8> {
     .expect("json")
 }
 
-fn request(token: &str, images: &[String]) -> Request<ReviewRequest> {
+fn request(token: &str, pod: &Pod) -> Request<ReviewRequest> {
     let mut r = Request::new(ReviewRequest {
-        admission_request: admission(images),
+        admission_request: admission(pod),
         namespace_labels: HashMap::new(),
         relay_version: "bench".into(),
     });
@@ -108,18 +127,18 @@ fn request(token: &str, images: &[String]) -> Request<ReviewRequest> {
     r
 }
 
-async fn review(client: &VerifierClient<Channel>, token: &str, images: &[String]) -> bool {
+async fn review(client: &VerifierClient<Channel>, token: &str, pod: &Pod) -> bool {
     let mut c = client.clone();
-    let r = c.review(request(token, images)).await.expect("review");
+    let r = c.review(request(token, pod)).await.expect("review");
     r.into_inner().allowed
 }
 
 /// Closed loop: CONCURRENCY tasks sending REQUESTS in all; requests per second.
-async fn throughput(client: &VerifierClient<Channel>, token: &str, images: &[String]) -> f64 {
+async fn throughput(client: &VerifierClient<Channel>, token: &str, pod: &Pod) -> f64 {
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
-            let (c, t, i) = (client.clone(), token.to_owned(), images.to_vec());
+            let (c, t, i) = (client.clone(), token.to_owned(), pod.clone());
             tokio::spawn(async move {
                 for _ in 0..REQUESTS / CONCURRENCY {
                     review(&c, &t, &i).await;
@@ -137,14 +156,14 @@ async fn throughput(client: &VerifierClient<Channel>, token: &str, images: &[Str
 async fn latencies(
     client: &VerifierClient<Channel>,
     token: &str,
-    images: &[String],
+    pod: &Pod,
     rate: f64,
 ) -> Vec<Duration> {
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     let mut tasks = Vec::new();
     for _ in 0..(rate * 2.0) as usize {
         tick.tick().await;
-        let (c, t, i) = (client.clone(), token.to_owned(), images.to_vec());
+        let (c, t, i) = (client.clone(), token.to_owned(), pod.clone());
         tasks.push(tokio::spawn(async move {
             let s = Instant::now();
             review(&c, &t, &i).await;
@@ -408,7 +427,11 @@ async fn run(server: tokio::runtime::Handle) {
     let noop = connect(noop_addr).await;
 
     // Warm: one image, one rule.
-    let warm = vec![signed(&registry, &rc, &key, "bench/warm", "v1").await];
+    let warm = Pod::of(vec![signed(&registry, &rc, &key, "bench/warm", "v1").await]);
+    let dry = Pod {
+        dry_run: true,
+        ..warm.clone()
+    };
     assert!(review(&verifier, &token, &warm).await, "warm image denied");
     throughput(&noop, &token, &warm).await;
     throughput(&verifier, &token, &warm).await;
@@ -422,7 +445,7 @@ async fn run(server: tokio::runtime::Handle) {
             tokio::time::sleep(Duration::from_secs(2)).await;
             let started = Instant::now();
             for image in &cold {
-                assert!(review(&verifier, &token, std::slice::from_ref(image)).await);
+                assert!(review(&verifier, &token, &Pod::of(vec![image.clone()])).await);
             }
             println!("cold: {:.2} ms per Review", ms(started.elapsed()) / 2_000.0);
             return;
@@ -435,21 +458,44 @@ async fn run(server: tokio::runtime::Handle) {
         }
         return;
     }
-    // Baseline and Review alternate, ROUNDS times: this machine's speed drifts from one
-    // second to the next, and a ratio means something only between neighbours.
+    // Baseline, Review and a dry-run Review alternate, ROUNDS times: this machine's speed
+    // drifts from one second to the next, and a ratio means something only between
+    // neighbours. A dry run (the API server's `dryRun`) is decided the same way and not
+    // recorded: the gap between the two Reviews is what writing the decision costs.
     let mut rounds = Vec::new();
-    let (mut base_cpu, mut review_cpu) = (CpuSplit::default(), CpuSplit::default());
+    let mut cpu = [CpuSplit::default(); 3];
     for _ in 0..ROUNDS {
-        let before = CpuSplit::now();
-        let base = throughput(&noop, &token, &warm).await;
-        let middle = CpuSplit::now();
-        let rps = throughput(&verifier, &token, &warm).await;
-        base_cpu = base_cpu + (middle - before);
-        review_cpu = review_cpu + (CpuSplit::now() - middle);
-        rounds.push((base, rps));
+        let mut round = [0.0; 3];
+        for (i, (client, pod)) in [(&noop, &warm), (&verifier, &warm), (&verifier, &dry)]
+            .into_iter()
+            .enumerate()
+        {
+            let before = CpuSplit::now();
+            round[i] = throughput(client, &token, pod).await;
+            cpu[i] = cpu[i] + (CpuSplit::now() - before);
+        }
+        rounds.push(round);
     }
-    rounds.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
-    let (base, rps) = rounds[rounds.len() / 2];
+    // The median round by each Review's ratio, and every round's ratios.
+    let ratios = |i: usize| {
+        let mut r: Vec<f64> = rounds.iter().map(|round| round[i] / round[0]).collect();
+        r.sort_by(f64::total_cmp);
+        r
+    };
+    let median = |i: usize| {
+        let mut by = rounds.clone();
+        by.sort_by(|a, b| (a[i] / a[0]).total_cmp(&(b[i] / b[0])));
+        let m = by[by.len() / 2];
+        (m[0], m[i])
+    };
+    let listed = |r: Vec<f64>| {
+        r.iter()
+            .map(|x| format!("{x:.2}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (base, rps) = median(1);
+    let (dry_base, dry_rps) = median(2);
     println!(
         "warm Review, 1 image, 1 rule ({CONCURRENCY} concurrent, {REQUESTS} requests per run, one channel, {ROUNDS} alternating rounds, median round)"
     );
@@ -458,22 +504,28 @@ async fn run(server: tokio::runtime::Handle) {
         "  Review (warm cache):       {rps:>9.0} req/s   ratio {:.2} (target >= 0.8)",
         rps / base
     );
-    let all: Vec<String> = rounds
-        .iter()
-        .map(|(b, r)| format!("{:.2}", r / b))
-        .collect();
-    println!("  ratios of all rounds: {}", all.join(" "));
+    println!("  ratios of all rounds: {}", listed(ratios(1)));
+    println!(
+        "  dry-run Review (decided, not recorded): {dry_rps:.0} req/s beside {dry_base:.0}, ratio {:.2}; all rounds: {}",
+        dry_rps / dry_base,
+        listed(ratios(2))
+    );
     // CPU per call, over all rounds: unlike throughput, barely moved by time the VM's
     // host takes from it (steal), so a change's effect shows here first.
     let calls = (ROUNDS * REQUESTS) as f64;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / calls;
+    let [base_cpu, review_cpu, dry_cpu] = cpu;
+    let rest = |c: CpuSplit| per(c.process.saturating_sub(c.server));
     println!(
-        "  CPU per call, server threads (do-nothing / Review): {:.1} / {:.1} µs, of which SQLite {:.1}; client and the rest: {:.1} / {:.1} µs",
+        "  CPU per call, server threads (do-nothing / Review / dry run): {:.1} / {:.1} / {:.1} µs, of which SQLite {:.1} / {:.1}; client and the rest: {:.1} / {:.1} / {:.1} µs",
         per(base_cpu.server),
         per(review_cpu.server),
+        per(dry_cpu.server),
         per(review_cpu.sqlite),
-        per(base_cpu.process.saturating_sub(base_cpu.server)),
-        per(review_cpu.process.saturating_sub(review_cpu.server)),
+        per(dry_cpu.sqlite),
+        rest(base_cpu),
+        rest(review_cpu),
+        rest(dry_cpu),
     );
     let (p50, p99) = p50_p99(&latencies(&verifier, &token, &warm, rps / 2.0).await);
     println!(
@@ -484,6 +536,11 @@ async fn run(server: tokio::runtime::Handle) {
     // cores add to every latency above.
     let (p50, p99) = p50_p99(&latencies(&noop, &token, &warm, rps / 2.0).await);
     println!("  the do-nothing baseline at that rate: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    let (p50, p99) = p50_p99(&latencies(&verifier, &token, &dry, dry_rps / 2.0).await);
+    println!(
+        "  dry-run Review at its half saturation ({:.0} req/s): p50 {p50:.2} ms, p99 {p99:.2} ms",
+        dry_rps / 2.0,
+    );
 
     // The engine alone (no gRPC, auth or store): the same warm decision.
     let policies: Vec<_> = service
@@ -550,7 +607,7 @@ async fn run(server: tokio::runtime::Handle) {
     let mut walls = Vec::new();
     for image in &cold {
         let s = Instant::now();
-        assert!(review(&verifier, &token, std::slice::from_ref(image)).await);
+        assert!(review(&verifier, &token, &Pod::of(vec![image.clone()])).await);
         walls.push(s.elapsed());
     }
     let cpu = signet_testkit::process_cpu_time() - cpu;
@@ -578,13 +635,13 @@ async fn run(server: tokio::runtime::Handle) {
     );
 
     // A Pod of 8 containers of one cold image.
-    let pod = signed(&registry, &rc, &key, "bench/pod", "v1").await;
+    let image = signed(&registry, &rc, &key, "bench/pod", "v1").await;
     let fetches = signature_fetches(&registry);
-    assert!(review(&verifier, &token, &vec![pod; 8]).await);
+    assert!(review(&verifier, &token, &Pod::of(vec![image; 8])).await);
     println!("Pod with 8 containers of one cold image: {} signature fetch(es) at the registry (target 1)", signature_fetches(&registry) - fetches);
 
     // 100 concurrent Reviews of one uncached image.
-    let one = vec![signed(&registry, &rc, &key, "bench/herd", "v1").await];
+    let one = Pod::of(vec![signed(&registry, &rc, &key, "bench/herd", "v1").await]);
     let before = service.verifier().verifications();
     let all: Vec<_> = (0..100)
         .map(|_| {
