@@ -2,15 +2,17 @@
 //!
 //! Starts the Distribution registry (its own process), a real verifier gRPC server in
 //! this process on the embedded store, and a do-nothing tonic server implementing the same
-//! proto, both on a runtime of their own (the client has another). Prints: warm `Review`
-//! throughput against the do-nothing baseline (same client, same channel, same
-//! concurrency), the CPU per call of each split into server and client, and latency at
-//! half of saturation, beside the baseline's at the same rate; the same for a dry-run
-//! `Review`, decided alike and not recorded (what writing decisions costs); the engine alone and the
-//! service alone (no gRPC) per warm decision; cold key-based `Review` CPU per verification (the service's threads alone, and the
-//! whole process; not the registry) and p50; signature fetches for a Pod of 8 containers
-//! of one image; verifications for 100 concurrent `Review`s of one uncached image; RSS
-//! with 100 000 cached verdicts.
+//! proto, both on a runtime of their own (the client has another). Prints:
+//! - warm `Review` throughput against the do-nothing baseline (same client, same channel,
+//!   same concurrency), the CPU per call of each split into server and client, and
+//!   latency at half of saturation beside the baseline's at the same rate;
+//! - the same for a dry-run `Review`, decided alike and not recorded: the gap between the
+//!   two is what writing decisions costs;
+//! - the engine alone and the service alone (no gRPC) per warm decision;
+//! - cold key-based `Review` CPU per verification (the service's threads alone, and the
+//!   whole process; not the registry) and p50;
+//! - signature fetches for a Pod of 8 containers of one image; verifications for 100
+//!   concurrent `Review`s of one uncached image; RSS with 100 000 cached verdicts.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
