@@ -191,28 +191,13 @@ impl Verifier {
     }
 }
 
+/// The name of the Pod images are judged in by [`pod_request`].
+const POD_NAME: &str = "signet-verify";
+
 /// An admission request for a Pod in `namespace` running `images`, one container each:
-/// how `signet verify --policy` and `POST /v1/verify` judge images "as if they ran".
-pub fn pod_request(namespace: &str, images: &[String]) -> Result<AdmissionRequest> {
-    let containers: Vec<_> = images
-        .iter()
-        .enumerate()
-        .map(|(i, image)| serde_json::json!({"name": format!("c{i}"), "image": image}))
-        .collect();
-    let request = serde_json::json!({
-        "uid": "00000000-0000-0000-0000-000000000000",
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "name": "signet-verify",
-        "namespace": namespace,
-        "operation": "CREATE",
-        "userInfo": {"username": "signet"},
-        "object": {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "signet-verify", "namespace": namespace},
-            "spec": {"containers": containers}
-        }
-    });
-    Ok(AdmissionRequest::from_json(&request)?)
+/// how `signet verify --policy` and `POST /v1/verify` judge images "as if they ran"
+/// ([`AdmissionRequest::pod_create`]).
+pub fn pod_request(namespace: &str, images: &[String]) -> AdmissionRequest {
+    let images: Vec<&str> = images.iter().map(String::as_str).collect();
+    AdmissionRequest::pod_create(namespace, POD_NAME, &images)
 }

@@ -77,7 +77,7 @@ fn policy_named(name: &str, host: &str, pem: &str, secrets: &[&str]) -> Policy {
 
 /// A CREATE of a Pod in namespace `team` running `image`.
 fn pod(image: &str) -> AdmissionRequest {
-    signet_verify::pod_request("team", &[image.to_owned()]).expect("request")
+    signet_verify::pod_request("team", &[image.to_owned()])
 }
 
 /// Signature manifests the registry served (200), i.e. authenticated signature fetches.

@@ -267,7 +267,7 @@ async fn seed_policies_decide_as_the_guide_says() {
         ),
     );
     let all = policy(&all);
-    let request = pod_request("default", &[signed.clone(), unsigned.clone()]).expect("request");
+    let request = pod_request("default", &[signed.clone(), unsigned.clone()]);
     let decision = company
         .review(std::slice::from_ref(&all), &request, &BTreeMap::new())
         .await

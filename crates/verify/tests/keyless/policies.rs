@@ -56,13 +56,13 @@ async fn keyless_signature_policies_decide_by_identity() {
         "verify-keyless.yaml",
         &[("registry.example.com", &host)],
     );
-    let request = pod_request("default", std::slice::from_ref(&signed)).expect("request");
+    let request = pod_request("default", std::slice::from_ref(&signed));
     let decision = verifier
         .review(std::slice::from_ref(&p), &request, &BTreeMap::new())
         .await
         .expect("review");
     assert!(decision.allowed, "{:?}", decision.message);
-    let request = pod_request("default", &[signed.clone(), intruded.clone()]).expect("request");
+    let request = pod_request("default", &[signed.clone(), intruded.clone()]);
     let decision = verifier
         .review(std::slice::from_ref(&p), &request, &BTreeMap::new())
         .await

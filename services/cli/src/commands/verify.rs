@@ -158,7 +158,7 @@ async fn by_policy(verifier: &Verifier, args: &VerifyArgs) -> anyhow::Result<(bo
             .with_context(|| format!("--namespace-label {l:?} is not KEY=VALUE"))?;
         labels.insert(k.to_owned(), v.to_owned());
     }
-    let request = signet_verify::pod_request(&args.namespace, &args.images)?;
+    let request = signet_verify::pod_request(&args.namespace, &args.images);
     let decision = verifier.review(&policies, &request, &labels).await?;
     Ok((decision.allowed, decision.verdicts))
 }

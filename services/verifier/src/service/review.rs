@@ -201,7 +201,7 @@ impl Service {
             .filter(|a| only.is_empty() || only.contains(&a.policy.qualified_name()))
             .collect();
         let policies: Vec<_> = applicable.iter().map(|a| &a.policy).collect();
-        let request = pod_request(namespace, &[image.to_owned()])?;
+        let request = pod_request(namespace, &[image.to_owned()]);
         let decision = self
             .verifier
             .review(&policies, &request, namespace_labels)
