@@ -1,7 +1,8 @@
 //! `Review` end to end with the verdict cache: `cargo bench -p signet-verifier --bench review`.
 //!
 //! Starts the Distribution registry (its own process), a real verifier gRPC server in
-//! this process on the embedded store, and a do-nothing tonic server implementing the same
+//! this process on the embedded store (or on PostgreSQL, with
+//! `SIGNET_BENCH_STORE=postgres`), and a do-nothing tonic server implementing the same
 //! proto, both on a runtime of their own (the client has another). Prints:
 //! - warm `Review` throughput against the do-nothing baseline (same client, same channel,
 //!   same concurrency), the CPU per call of each split into server and client, and
@@ -13,6 +14,9 @@
 //!   whole process; not the registry) and p50;
 //! - signature fetches for a Pod of 8 containers of one image; verifications for 100
 //!   concurrent `Review`s of one uncached image; RSS with 100 000 cached verdicts.
+
+#[path = "../tests/support/postgres.rs"]
+mod postgres;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -400,10 +404,28 @@ async fn run(server: tokio::runtime::Handle) {
     let key = SigningKey::generate().expect("key");
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().to_owned();
+    // `SIGNET_BENCH_STORE=postgres`: the store is a database of its own on the PostgreSQL
+    // at `$DATABASE_URL`, dropped at the end, as in production (where it runs on another
+    // host; here its CPU shares the two cores, and the service's threads show the
+    // verifier's own share of each write).
+    let postgres = match std::env::var("SIGNET_BENCH_STORE").as_deref() {
+        Ok("postgres") => Some(postgres::PgDb::create().await),
+        Ok("sqlite") | Err(_) => None,
+        Ok(other) => panic!("SIGNET_BENCH_STORE={other}: postgres or sqlite"),
+    };
+    let url = postgres.as_ref().map(|db| db.url.clone());
+    println!(
+        "store: {}",
+        if url.is_some() {
+            "PostgreSQL"
+        } else {
+            "embedded (SQLite)"
+        }
+    );
     // The service, its writer and its servers are spawned on the server runtime.
     let (service, verifier_addr, noop_addr) = server
         .spawn(async move {
-            let store = Store::open(None, &data).await.expect("store");
+            let store = Store::open(url.as_deref(), &data).await.expect("store");
             let rconf = RegistryConfig {
                 default_transport: Transport::Http,
                 ..RegistryConfig::default()
