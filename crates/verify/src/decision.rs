@@ -198,6 +198,5 @@ const POD_NAME: &str = "signet-verify";
 /// how `signet verify --policy` and `POST /v1/verify` judge images "as if they ran"
 /// ([`AdmissionRequest::pod_create`]).
 pub fn pod_request(namespace: &str, images: &[String]) -> AdmissionRequest {
-    let images: Vec<&str> = images.iter().map(String::as_str).collect();
-    AdmissionRequest::pod_create(namespace, POD_NAME, &images)
+    AdmissionRequest::pod_create(namespace, POD_NAME, images)
 }

@@ -198,11 +198,11 @@ impl AdmissionRequest {
 
     /// A CREATE of a Pod named `name` in `namespace` running `images`: how an image is
     /// judged "as if it ran in a Pod" (`POST /v1/verify`, `signet verify --policy`).
-    pub fn pod_create(namespace: &str, name: &str, images: &[&str]) -> Self {
+    pub fn pod_create(namespace: &str, name: &str, images: &[impl AsRef<str>]) -> Self {
         let containers: Vec<Value> = images
             .iter()
             .enumerate()
-            .map(|(i, image)| serde_json::json!({"name": format!("c{i}"), "image": image}))
+            .map(|(i, image)| serde_json::json!({"name": format!("c{i}"), "image": image.as_ref()}))
             .collect();
         AdmissionRequest {
             uid: String::new(),
