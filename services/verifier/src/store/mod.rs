@@ -118,7 +118,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A fresh random id (32 lowercase hex characters), for decisions and tokens.
+/// A fresh random id (32 lowercase hex characters); the tests and benches name their
+/// PostgreSQL databases with it (decisions have time-ordered ids of their own).
 pub fn new_id() -> String {
     let bytes: [u8; 16] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
