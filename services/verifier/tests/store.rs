@@ -126,6 +126,7 @@ both_backends!(
     decisions_summary,
     decisions_are_idempotent_and_atomic,
     decisions_are_written_behind_a_locked_table,
+    decisions_of_many_subjects_and_of_earlier_builds,
     settings,
     persists_across_reopen,
     changes_are_announced,
@@ -1234,6 +1235,179 @@ async fn decisions_are_idempotent_and_atomic(ctx: Ctx) {
     assert_eq!(page, vec![d]);
 }
 
+/// What [`DecisionFilter`] selects, decided here row by row, to check the store against.
+fn selects(f: &DecisionFilter, d: &DecisionRecord) -> bool {
+    let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    eq(&f.cluster, &d.cluster)
+        && eq(&f.namespace, &d.namespace)
+        && eq(&f.policy, &d.policy)
+        && f.image
+            .as_deref()
+            .is_none_or(|i| match i.strip_suffix('*') {
+                Some(prefix) => d.image.starts_with(prefix),
+                None => d.image == i,
+            })
+        && f.digest
+            .as_ref()
+            .is_none_or(|g| d.digest.as_ref() == Some(g))
+        && f.result.as_deref().is_none_or(|r| match r {
+            "warn" => d.result == "fail" && d.action == "audit",
+            r => d.result == r,
+        })
+        && f.since.is_none_or(|t| d.time >= t)
+        && f.until.is_none_or(|t| d.time < t)
+}
+
+/// Decisions of many subjects (more than a page reads one by one) and rows an earlier
+/// build wrote to its `decisions` table are read together, newest first, page after
+/// page, and summarised together; each subject is stored once.
+async fn decisions_of_many_subjects_and_of_earlier_builds(ctx: Ctx) {
+    let store = ctx.open().await;
+    let base = 1_700_000_000_000;
+    let mut all = Vec::new();
+    for i in 0..900i64 {
+        let image = i % 45;
+        let mut d = decision(&format!("n{i:04}"), base + (i * 37) % 400);
+        d.cluster = if image % 2 == 0 { "a" } else { "b" }.to_string();
+        d.image = format!("img/{image}:1");
+        d.digest = (image % 5 != 0).then(|| format!("sha256:{image:02}"));
+        d.name = format!("pod-{i}");
+        let (result, action) = match i % 4 {
+            0 => ("fail", "audit"),
+            1 => ("fail", "enforce"),
+            _ => ("pass", "enforce"),
+        };
+        (d.result, d.action) = (result.into(), action.into());
+        all.push(d);
+    }
+    for chunk in all.chunks(250) {
+        store.insert_decisions(chunk).await.expect("insert");
+    }
+    // A restarted replica remembers no subject: it writes them again, harmlessly.
+    let restarted = ctx.open().await;
+    let again: Vec<DecisionRecord> = all[..90]
+        .iter()
+        .map(|d| DecisionRecord {
+            id: format!("r{}", d.id),
+            ..d.clone()
+        })
+        .collect();
+    restarted.insert_decisions(&again).await.expect("insert");
+    all.extend(again);
+
+    let mut db = sqlx::AnyConnection::connect(&ctx.url())
+        .await
+        .expect("connect");
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM decision_subjects")
+            .fetch_one(&mut db)
+            .await
+            .expect("count"),
+        45 * 3,
+        "one subject per image and outcome"
+    );
+
+    // Rows of an earlier build, some at the same milliseconds as the new ones.
+    for i in 0..60i64 {
+        let mut d = decision(&format!("o{i:03}"), base + (i * 11) % 400);
+        d.cluster = "a".into();
+        d.image = format!("img/{}:1", i % 3);
+        d.result = if i % 2 == 0 { "pass" } else { "skip" }.into();
+        sqlx::query(
+            "INSERT INTO decisions (id, time, cluster, namespace, kind, name, operation, image, \
+             digest, policy, policy_version, rule, result, action, message, dry_run) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(d.id.clone())
+        .bind(d.time)
+        .bind(d.cluster.clone())
+        .bind(d.namespace.clone())
+        .bind(d.kind.clone())
+        .bind(d.name.clone())
+        .bind(d.operation.clone())
+        .bind(d.image.clone())
+        .bind(d.digest.clone())
+        .bind(d.policy.clone())
+        .bind(d.policy_version)
+        .bind(d.rule.clone())
+        .bind(d.result.clone())
+        .bind(d.action.clone())
+        .bind(d.message.clone())
+        .bind(i64::from(d.dry_run))
+        .execute(&mut db)
+        .await
+        .expect("legacy row");
+        all.push(d);
+    }
+    all.sort_by(|a, b| (b.time, &b.id).cmp(&(a.time, &a.id)));
+
+    let filters = [
+        DecisionFilter::default(),
+        // 23 subjects of cluster a's images (read one by one) and the legacy rows.
+        DecisionFilter {
+            cluster: Some("a".into()),
+            result: Some("pass".into()),
+            ..DecisionFilter::default()
+        },
+        // Every subject: a broad filter.
+        DecisionFilter {
+            image: Some("img/*".into()),
+            ..DecisionFilter::default()
+        },
+        DecisionFilter {
+            cluster: Some("b".into()),
+            ..DecisionFilter::default()
+        },
+        DecisionFilter {
+            image: Some("img/1:1".into()),
+            since: Some(base + 100),
+            until: Some(base + 300),
+            ..DecisionFilter::default()
+        },
+        DecisionFilter {
+            digest: Some("sha256:07".into()),
+            ..DecisionFilter::default()
+        },
+        DecisionFilter {
+            result: Some("warn".into()),
+            ..DecisionFilter::default()
+        },
+    ];
+    for f in &filters {
+        let want: Vec<&DecisionRecord> = all.iter().filter(|d| selects(f, d)).collect();
+        assert!(!want.is_empty(), "{f:?} selects something");
+        for limit in [7, 1000] {
+            let got = all_pages(&store, f, limit).await;
+            assert_eq!(
+                got.iter().collect::<Vec<_>>(),
+                want,
+                "{f:?}, pages of {limit}"
+            );
+        }
+        let mut counts = BTreeMap::new();
+        for d in &want {
+            let c: &mut [i64; 3] = counts
+                .entry((d.cluster.clone(), d.policy.clone()))
+                .or_default();
+            match (d.result.as_str(), d.action.as_str()) {
+                ("pass", _) => c[0] += 1,
+                ("fail", "audit") => c[2] += 1,
+                ("fail", _) => c[1] += 1,
+                _ => {}
+            }
+        }
+        let summary: BTreeMap<_, _> = store
+            .summary(f)
+            .await
+            .expect("summary")
+            .into_iter()
+            .map(|r| ((r.cluster, r.policy), [r.pass, r.fail, r.warn]))
+            .collect();
+        assert_eq!(summary, counts, "{f:?}");
+    }
+}
+
 /// Decisions are committed behind the answers: while another connection holds the
 /// decisions table, appends return without waiting for a commit until the queue is
 /// full, then wait for room; once the table is free every row is stored, none twice.
@@ -1248,7 +1422,7 @@ async fn decisions_are_written_behind_a_locked_table(ctx: Ctx) {
         .expect("a second connection");
     let statements: &[&str] = match ctx.backend() {
         Backend::Sqlite => &["BEGIN EXCLUSIVE"],
-        Backend::Postgres => &["BEGIN", "LOCK TABLE decisions IN EXCLUSIVE MODE"],
+        Backend::Postgres => &["BEGIN", "LOCK TABLE decision_events IN EXCLUSIVE MODE"],
     };
     for sql in statements {
         sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))

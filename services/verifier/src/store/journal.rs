@@ -391,7 +391,7 @@ mod tests {
         // Rows pass the checks on append; a trigger stands for a database that refuses
         // one anyway.
         sqlx::query(
-            "CREATE TRIGGER refuse BEFORE INSERT ON decisions WHEN NEW.name = 'poison' \
+            "CREATE TRIGGER refuse BEFORE INSERT ON decision_events WHEN NEW.name = 'poison' \
              BEGIN SELECT RAISE(ABORT, 'poison refused'); END",
         )
         .execute(store.pool())

@@ -91,6 +91,8 @@ struct Inner {
     backend: Backend,
     changes: broadcast::Sender<Change>,
     listener: Option<JoinHandle<()>>,
+    /// Decision subjects this process has stored.
+    known_subjects: decisions::KnownSubjects,
 }
 
 impl Drop for Inner {
@@ -199,6 +201,7 @@ impl Store {
                 backend,
                 changes,
                 listener,
+                known_subjects: decisions::KnownSubjects::default(),
             }),
         };
         store.migrate().await?;
