@@ -1409,8 +1409,9 @@ async fn decisions_of_many_subjects_and_of_earlier_builds(ctx: Ctx) {
 }
 
 /// Decisions are committed behind the answers: while another connection holds the
-/// decisions table, appends return without waiting for a commit until the queue is
-/// full, then wait for room; once the table is free every row is stored, none twice.
+/// table they are written to, appends return without waiting for a commit until the
+/// queue is full, then wait for room; once the table is free every row is stored, none
+/// twice.
 async fn decisions_are_written_behind_a_locked_table(ctx: Ctx) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
