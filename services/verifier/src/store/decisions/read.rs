@@ -61,16 +61,6 @@ fn where_all(conds: &[String]) -> String {
     }
 }
 
-/// The filter has a condition on the subject (anything but the time).
-fn narrows_subjects(f: &DecisionFilter) -> bool {
-    f.cluster.is_some()
-        || f.namespace.is_some()
-        || f.policy.is_some()
-        || f.image.is_some()
-        || f.digest.is_some()
-        || f.result.is_some()
-}
-
 /// Conditions on the subject's columns, prefixed by `t` (`"s."`, or `""`).
 fn subject_conds(b: &mut Binder, f: &DecisionFilter, t: &str) -> Result<Vec<String>, StoreError> {
     let mut conds = Vec::new();
@@ -181,16 +171,20 @@ fn legacy_page(
     Ok((sql, b.args))
 }
 
-/// The subjects matching `f`'s subject conditions, at most [`NARROW`] + 1.
-fn matching_subjects(f: &DecisionFilter) -> Result<(String, AnyArguments), StoreError> {
+/// The subjects matching `f`'s subject conditions, at most [`NARROW`] + 1; `None` when
+/// `f` has none (it selects by time alone).
+fn matching_subjects(f: &DecisionFilter) -> Result<Option<(String, AnyArguments)>, StoreError> {
     let mut b = Binder::new();
     let conds = subject_conds(&mut b, f, "")?;
+    if conds.is_empty() {
+        return Ok(None);
+    }
     let sql = format!(
         "SELECT id FROM decision_subjects{} LIMIT {}",
         where_all(&conds),
         NARROW + 1
     );
-    Ok((sql, b.args))
+    Ok(Some((sql, b.args)))
 }
 
 /// One page of the events of `subjects` (a few): at most `rows` of each, newest first,
@@ -269,8 +263,8 @@ fn legacy_summary(f: &DecisionFilter) -> Result<(String, AnyArguments), StoreErr
 fn summary(f: &DecisionFilter) -> Result<(String, AnyArguments), StoreError> {
     let mut b = Binder::new();
     let mut conds = Vec::new();
-    if narrows_subjects(f) {
-        let inner = subject_conds(&mut b, f, "")?;
+    let inner = subject_conds(&mut b, f, "")?;
+    if !inner.is_empty() {
         conds.push(format!(
             "subject IN (SELECT id FROM decision_subjects{})",
             where_all(&inner)
@@ -319,18 +313,18 @@ impl Store {
         rows: i64,
         after: Option<&(i64, String)>,
     ) -> Result<Vec<DecisionRecord>, StoreError> {
-        let (sql, args) = if narrows_subjects(f) {
-            let (sql, args) = matching_subjects(f)?;
-            let subjects: Vec<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), args)
-                .fetch_all(self.pool())
-                .await?;
-            match subjects.len() {
-                0 => return Ok(Vec::new()),
-                n if n <= NARROW => narrow_page(f, &subjects, rows, after)?,
-                _ => broad_page(f, rows, after)?,
+        let (sql, args) = match matching_subjects(f)? {
+            None => broad_page(f, rows, after)?,
+            Some((sql, args)) => {
+                let subjects: Vec<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), args)
+                    .fetch_all(self.pool())
+                    .await?;
+                match subjects.len() {
+                    0 => return Ok(Vec::new()),
+                    n if n <= NARROW => narrow_page(f, &subjects, rows, after)?,
+                    _ => broad_page(f, rows, after)?,
+                }
             }
-        } else {
-            broad_page(f, rows, after)?
         };
         self.fetch_records(sql, args).await
     }

@@ -158,7 +158,7 @@ fn json<T: Serialize>(rows: &[T]) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Internal(format!("encoding decisions: {e}")))
 }
 
-/// The statements that store `subjects` (id → the first decision with it).
+/// The statements that store `subjects` (id → a decision with it).
 fn subject_statements(
     backend: Backend,
     subjects: &BTreeMap<String, &DecisionRecord>,
@@ -256,16 +256,17 @@ impl Store {
         statements.extend(event_statements(backend, ds, &ids)?);
         // One statement is atomic by itself: a warm batch that fits in one (every batch
         // of the journal under ordinary load) costs one round trip, not three.
-        if statements.len() == 1 {
-            for statement in statements {
-                statement.execute(self.pool()).await?;
+        match <[Statement; 1]>::try_from(statements) {
+            Ok([one]) => {
+                one.execute(self.pool()).await?;
             }
-        } else {
-            let mut tx = self.begin_write().await?;
-            for statement in statements {
-                statement.execute(&mut *tx).await?;
+            Err(statements) => {
+                let mut tx = self.begin_write().await?;
+                for statement in statements {
+                    statement.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
             }
-            tx.commit().await?;
         }
         let mut known = self.inner.known_subjects.lock();
         if known.len() + new.len() > KNOWN_MAX {
