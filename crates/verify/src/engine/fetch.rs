@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Bytes;
+use futures_util::{stream, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use crate::cosign::{
@@ -19,6 +20,11 @@ use crate::{Error, Result};
 /// At most this many signature or attestation layers are read per image: an attacker who
 /// can push to a repository must not make every admission read unbounded data.
 pub const MAX_LAYERS: usize = 64;
+
+/// Layer blobs of one signature or attestation manifest read at once, in as many
+/// connections: enough for the images of a promotion pipeline (a signature per stage),
+/// few enough that one image's layers do not take every connection the pool keeps.
+pub const BLOB_FETCHES: usize = 8;
 
 /// One cosign signature: the signed payload and what accompanies it.
 #[derive(Debug, Clone)]
@@ -155,12 +161,19 @@ async fn layers_of(
             layers.len()
         )));
     }
-    let mut out = Vec::with_capacity(layers.len());
-    for layer in layers {
-        let blob = registry.blob(host, repository, &layer.digest).await?;
-        out.push((layer, blob));
-    }
-    Ok(out)
+    // Each `cosign sign` of an image adds a layer, so an image signed at every promotion
+    // carries several, and reading them one after another cost a round trip each.
+    // The requests are made before they are streamed: a closure inside the stream's type
+    // would not be `Send` for every lifetime, as the boxed futures above need.
+    let requests: Vec<_> = layers
+        .iter()
+        .map(|layer| registry.blob(host, repository, &layer.digest))
+        .collect();
+    let blobs: Vec<Bytes> = stream::iter(requests)
+        .buffered(BLOB_FETCHES)
+        .try_collect()
+        .await?;
+    Ok(layers.into_iter().zip(blobs).collect())
 }
 
 async fn fetch_signatures(

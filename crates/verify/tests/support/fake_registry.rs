@@ -2,8 +2,9 @@
 //! `127.0.0.1:0` that answers each request with whatever the test's handler says, including
 //! answers no real registry gives (lying digests, endless bodies, silence).
 //!
-//! Only for `registry_faults.rs`: everything a well-behaved registry does is tested
-//! against the real CNCF Distribution registry in `registry_real.rs`.
+//! Only for `registry_faults.rs` and `layer_fetches.rs`: everything a well-behaved
+//! registry does is tested against the real CNCF Distribution registry in
+//! `registry_real.rs`.
 
 #![allow(dead_code)]
 
