@@ -6,7 +6,8 @@
 //! proto, both on a runtime of their own (the client has another). Prints:
 //! - warm `Review` throughput against the do-nothing baseline (same client, same channel,
 //!   same concurrency), the CPU per call of each split into server and client, and
-//!   latency at half of saturation beside the baseline's at the same rate;
+//!   latency at half of saturation (requests evenly spaced, each timed from when it was
+//!   due) beside the baseline's at the same rate;
 //! - the same for a dry-run `Review`, decided alike and not recorded: the gap between the
 //!   two is what writing decisions costs;
 //! - the engine alone and the service alone (no gRPC) per warm decision;
@@ -158,24 +159,58 @@ async fn throughput(client: &VerifierClient<Channel>, token: &str, pod: &Pod) ->
     REQUESTS as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Open loop at `rate` per second for two seconds; sorted latencies.
+/// Open loop at `rate` per second for two seconds; sorted latencies, each counted from
+/// the instant its request was due (as wrk2 counts them), so a sender that fell behind
+/// counts against the figure instead of hiding a queue.
+///
+/// The requests are due at evenly spaced instants and sent by a thread of their own that
+/// sleeps until each is due. tokio's timer ticks in milliseconds, so an `interval` of
+/// 60–100 µs, as these rates need, catches up on its missed ticks at once: a burst of
+/// ten to sixteen requests each millisecond, the last of which waits behind the others
+/// on two cores (the do-nothing server's own p99 was 1.2–4.4 ms under that). A thread
+/// sleep overshoots by tens of µs here, so a request or two is sent per wake-up.
+/// `SIGNET_BENCH_BURSTS=1` sends them with the `interval` instead, for comparison.
 async fn latencies(
     client: &VerifierClient<Channel>,
     token: &str,
     pod: &Pod,
     rate: f64,
 ) -> Vec<Duration> {
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    let mut tasks = Vec::new();
-    for _ in 0..(rate * 2.0) as usize {
-        tick.tick().await;
-        let (c, t, i) = (client.clone(), token.to_owned(), pod.clone());
-        tasks.push(tokio::spawn(async move {
-            let s = Instant::now();
+    let n = (rate * 2.0) as usize;
+    let request = (client.clone(), token.to_owned(), pod.clone());
+    let send = move |due: Instant| {
+        let (c, t, i) = request.clone();
+        tokio::spawn(async move {
             review(&c, &t, &i).await;
-            s.elapsed()
-        }));
-    }
+            due.elapsed()
+        })
+    };
+    let tasks = if std::env::var_os("SIGNET_BENCH_BURSTS").is_some() {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            tick.tick().await;
+            tasks.push(send(Instant::now()));
+        }
+        tasks
+    } else {
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let _inside = runtime.enter();
+            let start = Instant::now();
+            (0..n)
+                .map(|k| {
+                    let due = start + Duration::from_secs_f64(k as f64 / rate);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    send(due)
+                })
+                .collect()
+        })
+        .await
+        .expect("sender")
+    };
     let mut out = Vec::new();
     for t in tasks {
         out.push(t.await.expect("task"));
