@@ -1,5 +1,6 @@
-//! The layers of one signature manifest are read at once, a bounded number at a time, and
-//! handed on in the manifest's order.
+//! What one verification reads at once: the layers of one signature manifest (a bounded
+//! number at a time, handed on in the manifest's order), and an entry's attestations
+//! beside its signatures.
 //!
 //! The fake registry (`support/fake_registry.rs`) can hold an answer back, which the real
 //! one cannot: a blob request that arrives while an earlier one is still unanswered shows
@@ -10,18 +11,22 @@
 mod fake_registry;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use fake_registry::{FakeRegistry, Reply, Seen};
+use signet_policy::image::ImageRef;
 use signet_verify::cosign::{
-    signature_manifest, signature_tag, Layer, OCI_MANIFEST_MEDIA_TYPE, SIGNATURE_ANNOTATION,
-    SIMPLE_SIGNING_MEDIA_TYPE,
+    attestation_tag, signature_manifest, signature_tag, Layer, OCI_MANIFEST_MEDIA_TYPE,
+    SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
+use signet_verify::crypto::SigningKey;
 use signet_verify::digest::sha256_digest;
 use signet_verify::engine::fetch::BLOB_FETCHES;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
-use signet_verify::ArtifactCache;
+use signet_verify::trust::TrustRoot;
+use signet_verify::{ArtifactCache, StaticKeys, VerdictResult, Verifier};
 
 /// The image whose signatures are read (nothing fetches it).
 const IMAGE: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
@@ -34,6 +39,15 @@ fn payload(n: usize) -> Vec<u8> {
 /// A registry holding `n` signatures of IMAGE in `app`; `answer(i)` says whether the
 /// i-th layer's blob is answered (else its request is left hanging).
 async fn registry(n: usize, answer: fn(usize) -> bool) -> FakeRegistry {
+    registry_with(n, answer, |_| Reply::status(404)).await
+}
+
+/// [`registry`], answering every other request with `other`.
+async fn registry_with(
+    n: usize,
+    answer: fn(usize) -> bool,
+    other: fn(&Seen) -> Reply,
+) -> FakeRegistry {
     let layers: Vec<Layer> = (0..n)
         .map(|i| {
             let body = payload(i);
@@ -59,7 +73,7 @@ async fn registry(n: usize, answer: fn(usize) -> bool) -> FakeRegistry {
         match blobs.iter().position(|b| b == seen.path()) {
             Some(i) if answer(i) => Reply::ok(payload(i)),
             Some(_) => Reply::hang(),
-            None => Reply::status(404),
+            None => other(seen),
         }
     })
     .await
@@ -148,4 +162,104 @@ async fn layers_read_at_once_keep_the_manifest_order() {
             .collect::<Vec<_>>()
     );
     assert_eq!(blob_requests(&fake), layers);
+}
+
+/// A policy whose entry requires a signature and a signed SLSA provenance, by one key.
+fn signature_and_provenance_policy(host: &str) -> signet_policy::Policy {
+    let pem = SigningKey::generate()
+        .expect("key")
+        .public_key_pem()
+        .expect("pem");
+    let keys = |indent: usize| {
+        let pad = " ".repeat(indent);
+        let pem: String = pem.lines().map(|l| format!("{pad}      {l}\n")).collect();
+        format!(
+            "{pad}- keys:\n{pad}    publicKeys: |-\n{pem}{pad}    rekor: {{url: https://rekor.sigstore.dev, ignoreTlog: true}}\n"
+        )
+    };
+    let yaml = format!(
+        "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: test}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: verify
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"{host}/*\"]
+          attestors:
+            - entries:
+{}          attestations:
+            - type: https://slsa.dev/provenance/v0.2
+              attestors:
+                - entries:
+{}",
+        keys(16),
+        keys(20)
+    );
+    signet_policy::load_policies(&yaml)
+        .unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+        .remove(0)
+}
+
+#[tokio::test]
+async fn attestations_are_requested_while_the_signatures_are_read() {
+    // The signature's payload is never answered: only a request made beside it reaches
+    // the attestations.
+    let fake = registry_with(1, |_| false, |_| Reply::status(404)).await;
+    let policy = signature_and_provenance_policy(&fake.host());
+    let verifier = Verifier::new(client(), Arc::new(StaticKeys::new()), TrustRoot::default());
+    let image = ImageRef::parse(&format!("{}/app@{IMAGE}", fake.host())).expect("image");
+    let reading = tokio::spawn(async move {
+        let entry = &policy.spec.rules[0].verify_images[0];
+        verifier
+            .verify_entry(&ArtifactCache::default(), &image, entry)
+            .await
+    });
+    let attestations = format!("/v2/app/manifests/{}", attestation_tag(IMAGE));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.count(&attestations) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no request for {attestations}: {:#?}",
+            fake.requests()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(blob_requests(&fake), 1);
+    assert!(!reading.is_finished(), "the signature was never answered");
+    reading.abort();
+}
+
+#[tokio::test]
+async fn a_failed_signature_check_does_not_wait_for_the_attestations() {
+    // No signature at all, and an attestation request that is never answered: the
+    // verdict is the signature's failure, at once.
+    let fake = FakeRegistry::start(|seen: &Seen| {
+        if seen.path().ends_with(".att") {
+            Reply::hang()
+        } else {
+            Reply::status(404)
+        }
+    })
+    .await;
+    let policy = signature_and_provenance_policy(&fake.host());
+    let verifier = Verifier::new(client(), Arc::new(StaticKeys::new()), TrustRoot::default());
+    let image = ImageRef::parse(&format!("{}/app@{IMAGE}", fake.host())).expect("image");
+    let entry = &policy.spec.rules[0].verify_images[0];
+    let verdict = tokio::time::timeout(
+        Duration::from_secs(10),
+        verifier.verify_entry(&ArtifactCache::default(), &image, entry),
+    )
+    .await
+    .expect("a verdict before the attestation request's 30 s timeout");
+    assert_eq!(verdict.result, VerdictResult::Fail, "{}", verdict.message);
+    assert!(
+        verdict
+            .message
+            .contains("image signature verification failed"),
+        "{}",
+        verdict.message
+    );
 }

@@ -1,6 +1,9 @@
 //! One `verifyImages` entry against one image: resolve the digest, check every attestor
 //! set on the signatures, then every attestation, then the digest requirements.
 
+use std::pin::pin;
+
+use futures_util::future::{select, Either};
 use signet_policy::image::ImageRef;
 use signet_policy::{Attestation, ImageVerification, VerificationType};
 
@@ -136,7 +139,6 @@ impl Verifier {
             entry,
             trust,
         };
-        let mut satisfied = Vec::new();
         let fail = |message: String| {
             Ok(EntryVerdict::new(
                 VerdictResult::Fail,
@@ -150,16 +152,50 @@ impl Verifier {
         } else {
             &Signatures
         };
-        for (i, set) in entry.attestors.iter().enumerate() {
-            match verify_set(&ctx, set, format!("attestors[{i}]"), signatures).await? {
-                SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
-                SetOutcome::Failed(why) => {
-                    return fail(format!(
-                        "image signature verification failed for {image}: attestors[{i}]: {why}"
-                    ))
+        let attestors = async {
+            let mut satisfied = Vec::new();
+            for (i, set) in entry.attestors.iter().enumerate() {
+                match verify_set(&ctx, set, format!("attestors[{i}]"), signatures).await? {
+                    SetOutcome::Satisfied(mut paths) => satisfied.append(&mut paths),
+                    SetOutcome::Failed(why) => {
+                        return Ok(Err(format!(
+                            "image signature verification failed for {image}: attestors[{i}]: {why}"
+                        )))
+                    }
                 }
             }
-        }
+            Ok::<_, crate::Error>(Ok(satisfied))
+        };
+        // The attestations at the entry's location are fetched while the signatures are
+        // checked, so a policy requiring signed provenance waits for the round trips of
+        // one, not of both in turn. When a signature check fails first, the fetch is
+        // dropped; when it errs, the attestation checks meet the same error as they would
+        // have fetching it themselves.
+        let prefetch = async {
+            if let Ok((host, repository)) = ctx.location(None) {
+                let _ = cache
+                    .attestations(registry, &host, &repository, digest)
+                    .await;
+            }
+        };
+        let alone = bundles || entry.attestors.is_empty() || entry.attestations.is_empty();
+        let attestors = if alone {
+            attestors.await?
+        } else {
+            let (attestors, prefetch) = (pin!(attestors), pin!(prefetch));
+            match select(attestors, prefetch).await {
+                Either::Left((Ok(Ok(satisfied)), prefetch)) => {
+                    prefetch.await;
+                    Ok(satisfied)
+                }
+                Either::Left((outcome, _)) => outcome?,
+                Either::Right(((), attestors)) => attestors.await?,
+            }
+        };
+        let mut satisfied = match attestors {
+            Ok(paths) => paths,
+            Err(message) => return fail(message),
+        };
         for (i, attestation) in entry.attestations.iter().enumerate() {
             let check = attestation_check(bundles, attestation);
             let check = check.as_ref();
