@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signet_policy::image::ImageRef;
-use signet_policy::load_policies;
+use signet_policy::{load_policies, ImageVerification};
 use signet_testkit::{push_random_image, Registry};
 use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
@@ -248,24 +248,7 @@ spec:
     signet_verify::signing::sign_image(&client, &key, &many, &Default::default())
         .await
         .expect("sign");
-    let mut pairs = Vec::new();
-    for _ in 0..ROUNDS {
-        let once = cpu_per(per_round / 4, || async {
-            let v = verifier
-                .verify_entry(&ArtifactCache::default(), &image, entry)
-                .await;
-            assert_eq!(v.result, VerdictResult::Pass);
-        })
-        .await;
-        let eight = cpu_per(per_round / 4, || async {
-            let v = verifier
-                .verify_entry(&ArtifactCache::default(), &many, entry)
-                .await;
-            assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
-        })
-        .await;
-        pairs.push([once, eight]);
-    }
+    let pairs = alternate(&verifier, per_round / 4, [(&image, entry), (&many, entry)]).await;
     // An image signed and attested (SLSA provenance) under the entry requiring both,
     // beside the signature alone: the attestations are read while the signature is
     // checked, so the two cost about one round trip more than the signature, not three.
@@ -287,30 +270,41 @@ spec:
     )
     .await
     .expect("attest");
-    let mut with_provenance = Vec::new();
-    for _ in 0..ROUNDS {
-        let signed = cpu_per(per_round / 4, || async {
-            let v = verifier
-                .verify_entry(&ArtifactCache::default(), &image, entry)
-                .await;
-            assert_eq!(v.result, VerdictResult::Pass);
-        })
-        .await;
-        let both = cpu_per(per_round / 4, || async {
-            let v = verifier
-                .verify_entry(&ArtifactCache::default(), &attested, provenance_entry)
-                .await;
-            assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
-        })
-        .await;
-        with_provenance.push([signed, both]);
-    }
+    let with_provenance = alternate(
+        &verifier,
+        per_round / 4,
+        [(&image, entry), (&attested, provenance_entry)],
+    )
+    .await;
     println!("an image signed and attested, the entry requiring both, beside the signature alone (by tag):");
     print_pairs(&with_provenance, &["signature:", "and provenance:"]);
 
     println!("an image signed {SIGNATURES} times, the policy's key last, beside one signed once (by tag):");
     let eight = format!("signed {SIGNATURES} times:");
     print_pairs(&pairs, &["signed once:", &eight]);
+}
+
+/// ROUNDS alternating rounds of `n` verifications of each of two images under their
+/// entries, with a fresh per-decision cache each time; every one must pass.
+async fn alternate(
+    verifier: &Verifier,
+    n: u32,
+    [a, b]: [(&ImageRef, &ImageVerification); 2],
+) -> Vec<[Measured; 2]> {
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        let first = cpu_per(n, || passes(verifier, a.0, a.1)).await;
+        let second = cpu_per(n, || passes(verifier, b.0, b.1)).await;
+        rounds.push([first, second]);
+    }
+    rounds
+}
+
+async fn passes(verifier: &Verifier, image: &ImageRef, entry: &ImageVerification) {
+    let v = verifier
+        .verify_entry(&ArtifactCache::default(), image, entry)
+        .await;
+    assert_eq!(v.result, VerdictResult::Pass, "{image}: {}", v.message);
 }
 
 /// Wall p50 and p99 over every call, and the median round's CPU, of each side of `pairs`.
