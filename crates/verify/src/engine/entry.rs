@@ -1,5 +1,6 @@
 //! One `verifyImages` entry against one image: resolve the digest, check every attestor
-//! set on the signatures, then every attestation, then the digest requirements.
+//! set on the signatures (fetching the attestations meanwhile), then every attestation,
+//! then the digest requirements.
 
 use std::pin::pin;
 
@@ -152,6 +153,7 @@ impl Verifier {
         } else {
             &Signatures
         };
+        // Err: the checks could not run (an error verdict); Ok(Err): a set failed, why.
         let attestors = async {
             let mut satisfied = Vec::new();
             for (i, set) in entry.attestors.iter().enumerate() {

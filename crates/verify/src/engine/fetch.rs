@@ -164,7 +164,7 @@ async fn layers_of(
     // Each `cosign sign` of an image adds a layer, so an image signed at every promotion
     // carries several, and reading them one after another cost a round trip each.
     // The requests are made before they are streamed: a closure inside the stream's type
-    // would not be `Send` for every lifetime, as the boxed futures above need.
+    // would not be `Send` for every lifetime, as the boxed leaf checks calling this need.
     let requests: Vec<_> = layers
         .iter()
         .map(|layer| registry.blob(host, repository, &layer.digest))
