@@ -73,57 +73,23 @@ async fn run() {
         .await
         .expect("sign");
     let pem = key.public_key_pem().expect("pem");
-    let indented = signet_testkit::indent(&pem, 22);
-    let policy = load_policies(&format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: bench}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{}/*\"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{indented}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-",
-        registry.host()
-    ))
-    .expect("policy");
+    let host = registry.host();
+    let policy = load_policies(&bench_policy(&host, &pem, "")).expect("policy");
     let entry = &policy[0].spec.rules[0].verify_images[0];
     // The same entry requiring a signed SLSA provenance too, by the same key.
-    let provenance_policy = load_policies(&format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: bench}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{indented}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-          attestations:
+    let attestations = format!(
+        "          attestations:
             - type: https://slsa.dev/provenance/v0.2
               attestors:
                 - entries:
                     - keys:
                         publicKeys: |-
-{deeper}                        rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
+{}                        rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
 ",
-        host = registry.host(),
-        deeper = signet_testkit::indent(&pem, 26),
-    ))
-    .expect("policy");
+        signet_testkit::indent(&pem, 26)
+    );
+    let provenance_policy =
+        load_policies(&bench_policy(&host, &pem, &attestations)).expect("policy");
     let provenance_entry = &provenance_policy[0].spec.rules[0].verify_images[0];
     let iterations = iterations();
     let verifier = Verifier::new(
@@ -282,6 +248,30 @@ spec:
     println!("an image signed {SIGNATURES} times, the policy's key last, beside one signed once (by tag):");
     let eight = format!("signed {SIGNATURES} times:");
     print_pairs(&pairs, &["signed once:", &eight]);
+}
+
+/// A ClusterPolicy whose one entry needs a signature by the key `pem` on every image of
+/// `host`, and then whatever `more` adds to the entry (YAML at its indentation).
+fn bench_policy(host: &str, pem: &str, more: &str) -> String {
+    format!(
+        "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: bench}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: r
+      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+      verifyImages:
+        - imageReferences: [\"{host}/*\"]
+          attestors:
+            - entries:
+                - keys:
+                    publicKeys: |-
+{}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
+{more}",
+        signet_testkit::indent(pem, 22)
+    )
 }
 
 /// ROUNDS alternating rounds of `n` verifications of each of two images under their
