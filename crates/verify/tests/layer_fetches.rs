@@ -172,7 +172,7 @@ fn signature_and_provenance_policy(host: &str) -> signet_policy::Policy {
         .expect("pem");
     let keys = |indent: usize| {
         let pad = " ".repeat(indent);
-        let pem: String = pem.lines().map(|l| format!("{pad}      {l}\n")).collect();
+        let pem = signet_testkit::indent(&pem, indent + 6);
         format!(
             "{pad}- keys:\n{pad}    publicKeys: |-\n{pem}{pad}    rekor: {{url: https://rekor.sigstore.dev, ignoreTlog: true}}\n"
         )
