@@ -718,6 +718,7 @@ async fn run(server: tokio::runtime::Handle) {
 
     // RSS with 100 000 cached verdicts.
     let v = service.verifier();
+    let rss_before = rss_mb();
     let sample = CachedVerdict {
         pass: true,
         message: "verified image signatures for \u{1}image\u{1}".into(),
@@ -729,8 +730,9 @@ async fn run(server: tokio::runtime::Handle) {
         v.prime_cache(key, sample.clone()).await;
     }
     let held = v.cached_verdicts().await;
+    let rss = rss_mb();
     println!(
-        "RSS with {held} cached verdicts: {:.1} MB (target <= 150 MB)",
-        rss_mb()
+        "RSS with {held} cached verdicts: {rss:.1} MB (target <= 150 MB); {rss_before:.1} MB before they were added, so {:.0} bytes each",
+        (rss - rss_before) * 1024.0 * 1024.0 / held as f64
     );
 }
