@@ -239,25 +239,9 @@ async fn run() {
 /// A ClusterPolicy whose one entry needs a signature by the key `pem` on every image of
 /// `host`, and then whatever `more` adds to the entry (YAML at its indentation).
 fn bench_policy(host: &str, pem: &str, more: &str) -> String {
-    format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: bench}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-{more}",
-        signet_testkit::indent(pem, 22)
-    )
+    signet_testkit::KeyPolicy::new("bench", &format!("{host}/*"), pem)
+        .then(more)
+        .yaml()
 }
 
 /// ROUNDS alternating rounds of `n` verifications of each of two images under their

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use fake_registry::{FakeRegistry, Reply, Seen};
 use signet_policy::image::ImageRef;
+use signet_testkit::{key_entry, KeyPolicy};
 use signet_verify::cosign::{
     attestation_tag, signature_manifest, signature_tag, Layer, OCI_MANIFEST_MEDIA_TYPE,
     SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
@@ -170,34 +171,17 @@ fn signature_and_provenance_policy(host: &str) -> signet_policy::Policy {
         .expect("key")
         .public_key_pem()
         .expect("pem");
-    let keys = |indent: usize| {
-        let pad = " ".repeat(indent);
-        let pem = signet_testkit::indent(&pem, indent + 6);
-        format!(
-            "{pad}- keys:\n{pad}    publicKeys: |-\n{pem}{pad}    rekor: {{url: https://rekor.sigstore.dev, ignoreTlog: true}}\n"
-        )
-    };
-    let yaml = format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: test}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: verify
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          attestors:
-            - entries:
-{}          attestations:
+    let attestations = format!(
+        "          attestations:
             - type: https://slsa.dev/provenance/v0.2
               attestors:
                 - entries:
 {}",
-        keys(16),
-        keys(20)
+        key_entry(&pem, 20)
     );
+    let yaml = KeyPolicy::new("test", &format!("{host}/*"), &pem)
+        .then(&attestations)
+        .yaml();
     signet_policy::load_policies(&yaml)
         .unwrap_or_else(|e| panic!("{e}\n{yaml}"))
         .remove(0)

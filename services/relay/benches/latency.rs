@@ -309,27 +309,12 @@ fn pod_review(image: &str) -> Value {
 }
 
 fn policy(key: &SigningKey, host: &str) -> String {
-    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
-    format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: bench}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: signed
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          mutateDigest: true
-          verifyDigest: true
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-"
-    )
+    let pem = key.public_key_pem().expect("pem");
+    signet_testkit::KeyPolicy::new("bench", &format!("{host}/*"), &pem)
+        .rule("signed")
+        .field("mutateDigest: true")
+        .field("verifyDigest: true")
+        .yaml()
 }
 
 /// Writes a fresh CA's `localhost` certificate and key; returns the CA certificate (PEM).

@@ -251,27 +251,11 @@ async fn connect(addr: SocketAddr) -> VerifierClient<Channel> {
 }
 
 fn policy(key: &SigningKey, host: &str) -> String {
-    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
-    format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: bench}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          mutateDigest: false
-          verifyDigest: false
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-"
-    )
+    let pem = key.public_key_pem().expect("pem");
+    signet_testkit::KeyPolicy::new("bench", &format!("{host}/*"), &pem)
+        .field("mutateDigest: false")
+        .field("verifyDigest: false")
+        .yaml()
 }
 
 /// Pushes and signs `repository:tag`; returns its tag reference.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use serde_json::json;
-use signet_testkit::{push_random_image, Registry, RegistryOptions};
+use signet_testkit::{push_random_image, KeyPolicy, Registry, RegistryOptions};
 use signet_verifier::http::{router, AppState};
 use signet_verifier::metrics::Metrics;
 use signet_verifier::service::CredentialsKey;
@@ -65,26 +65,9 @@ async fn stored_credentials_open_a_private_registry() {
         .register_cluster("c1", &BTreeMap::new())
         .await
         .expect("cluster");
-    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
+    let pem = key.public_key_pem().expect("pem");
     service
-        .apply_policy(&format!(
-            "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: private}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-"
-        ))
+        .apply_policy(&KeyPolicy::new("private", &format!("{host}/*"), &pem).yaml())
         .await
         .expect("policy");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -175,32 +158,15 @@ async fn private_signed_image() -> (Registry, String, String) {
     signet_verify::signing::sign_image(&signer, &key, &parsed, &Default::default())
         .await
         .expect("sign");
-    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
+    let pem = key.public_key_pem().expect("pem");
     (registry, image, pem)
 }
 
 /// A policy whose rule reads `host`'s images with the named set `regcred`.
 fn policy_naming_regcred(host: &str, pem: &str) -> String {
-    format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: private-named}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          imageRegistryCredentials:
-            secrets: [regcred]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-"
-    )
+    KeyPolicy::new("private-named", &format!("{host}/*"), pem)
+        .field("imageRegistryCredentials: {secrets: [regcred]}")
+        .yaml()
 }
 
 /// A service on `store` with a credentials key (given directly, as `--credentials-key-file`

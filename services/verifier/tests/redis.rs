@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use signet_policy::image::ImageRef;
 use signet_policy::{load_policies, ImageVerification};
-use signet_testkit::{push_random_image, Registry};
+use signet_testkit::{push_random_image, KeyPolicy, Registry};
 use signet_verifier::cache::CacheOptions;
 use signet_verifier::http::{router, AppState};
 use signet_verifier::metrics::Metrics;
@@ -112,26 +112,12 @@ async fn replica(redis: &str, dir: &tempfile::TempDir) -> (Service, String) {
 }
 
 fn entry(key: &SigningKey, extra: &str) -> ImageVerification {
-    let pem = signet_testkit::indent(&key.public_key_pem().expect("pem"), 22);
-    let doc = format!(
-        "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: p}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: r
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"*\"]
-          {extra}
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{pem}                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-"
-    );
+    let pem = key.public_key_pem().expect("pem");
+    let mut policy = KeyPolicy::new("p", "*", &pem);
+    if !extra.is_empty() {
+        policy = policy.field(extra);
+    }
+    let doc = policy.yaml();
     load_policies(&doc).expect("policy")[0].spec.rules[0].verify_images[0].clone()
 }
 
