@@ -89,12 +89,72 @@ async fn eight_containers_of_one_image_fetch_signatures_once_and_all_get_pinned(
         .all(|p| p.value == format!("{tagged}@{digest}") && p.op == "replace"));
 }
 
-fn sig_fetches(env: &Env) -> usize {
+#[tokio::test(flavor = "multi_thread")]
+async fn two_rules_on_eight_containers_fetch_signatures_and_attestations_once() {
+    let env = Env::new().await;
+    let signer = env.key_pair("signer");
+    let (tagged, digest) = env.image("app", "v1").await;
+    let by_digest = env.by_digest("app", &digest);
+    env.cosign_sign(&signer, &by_digest, &[]);
+    let provenance = json!({"builder": {"id": "https://builder.example"}, "buildType": "x"});
+    env.cosign_attest(&signer, "slsaprovenance", &provenance, &by_digest);
+    // Each rule needs the signature and the signed provenance: while one rule's signatures
+    // are checked, the attestations are fetched for it, and the other rule must find both
+    // in the decision's cache rather than fetch them again.
+    let attestations = format!(
+        "          attestations:
+            - type: https://slsa.dev/provenance/v0.2
+              attestors:
+                - entries:
+{}",
+        signet_testkit::key_entry(&signer.public_pem(), 20)
+    );
+    let one =
+        signet_testkit::KeyPolicy::new("p", &format!("{}/*", env.host()), &signer.public_pem())
+            .then(&attestations)
+            .yaml();
+    let rule = &one[one.find("    - name: r\n").expect("rule")..];
+    let p = policy(&format!(
+        "{one}{}",
+        rule.replacen("- name: r\n", "- name: r2\n", 1)
+    ));
+    assert_eq!(p.spec.rules.len(), 2);
+
+    let containers: Vec<_> = (0..8)
+        .map(|i| json!({"name": format!("c{i}"), "image": tagged}))
+        .collect();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
+        "spec": {"containers": containers}});
+    let (sigs, atts) = (sig_fetches(&env), fetches_of(&env, ".att"));
+    let decision = env
+        .verifier(StaticKeys::new())
+        .review(&[p], &request("Pod", pod), &BTreeMap::new())
+        .await
+        .expect("review");
+    assert!(decision.allowed, "{:?}", decision.message);
+    assert_eq!(decision.verdicts.len(), 2, "one verdict per rule");
+    assert!(decision
+        .verdicts
+        .iter()
+        .all(|v| v.result == VerdictResult::Pass));
+    assert_eq!(sig_fetches(&env) - sigs, 1, "the .sig manifest, once");
+    assert_eq!(
+        fetches_of(&env, ".att") - atts,
+        1,
+        "the .att manifest, once"
+    );
+}
+
+fn fetches_of(env: &Env, suffix: &str) -> usize {
     env.registry
         .requests()
         .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with(".sig"))
+        .filter(|r| r.method == "GET" && r.path.ends_with(suffix))
         .count()
+}
+
+fn sig_fetches(env: &Env) -> usize {
+    fetches_of(env, ".sig")
 }
 
 #[tokio::test(flavor = "multi_thread")]
