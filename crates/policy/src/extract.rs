@@ -96,37 +96,38 @@ pub fn extract_images(kind: &str, object: &Value) -> Result<Vec<ContainerImage>>
             Some(v) => spec = v,
         }
     }
-    let spec_path = dotted(path);
+    // Field paths name what is wrong in an error; they are built only for one.
+    let spec_path = || dotted(path);
     let spec = spec
         .as_object()
-        .ok_or_else(|| ill_typed(&spec_path, "expected an object"))?;
+        .ok_or_else(|| ill_typed(&spec_path(), "expected an object"))?;
     let pointer_base: String = path.iter().map(|k| format!("/{k}")).collect();
     let mut images = Vec::new();
     for field in FIELDS {
-        let list_path = format!("{spec_path}.{}", field.as_str());
         let containers = match spec.get(field.as_str()) {
             None | Some(Value::Null) => continue,
             Some(Value::Array(items)) => items,
-            Some(_) => return Err(ill_typed(&list_path, "expected a list")),
+            Some(_) => {
+                let list_path = format!("{}.{}", spec_path(), field.as_str());
+                return Err(ill_typed(&list_path, "expected a list"));
+            }
         };
         for (i, container) in containers.iter().enumerate() {
-            let at = format!("{list_path}[{i}]");
+            let at = |what: &str| format!("{}.{}[{i}]{what}", spec_path(), field.as_str());
             let c = container
                 .as_object()
-                .ok_or_else(|| ill_typed(&at, "expected an object"))?;
+                .ok_or_else(|| ill_typed(&at(""), "expected an object"))?;
             // Kyverno keys images by container name and fails without one.
             let name = match c.get("name") {
                 Some(Value::String(n)) => n.clone(),
-                None | Some(Value::Null) => {
-                    return Err(ill_typed(&format!("{at}.name"), "required"))
-                }
-                Some(_) => return Err(ill_typed(&format!("{at}.name"), "expected a string")),
+                None | Some(Value::Null) => return Err(ill_typed(&at(".name"), "required")),
+                Some(_) => return Err(ill_typed(&at(".name"), "expected a string")),
             };
             let image = match c.get("image") {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) if s.trim().is_empty() => continue,
                 Some(Value::String(s)) => s.clone(),
-                Some(_) => return Err(ill_typed(&format!("{at}.image"), "expected a string")),
+                Some(_) => return Err(ill_typed(&at(".image"), "expected a string")),
             };
             images.push(ContainerImage {
                 image,
