@@ -31,7 +31,7 @@ use signet_proto::v1::{ReviewRequest, ReviewResponse, VerifyImageRequest, Verify
 use signet_testkit::{push_random_image, Registry};
 use signet_verifier::service::Service;
 use signet_verifier::store::Store;
-use signet_verify::cache::CachedVerdict;
+use signet_verify::cache::{CachedVerdict, VerdictKey};
 use signet_verify::crypto::SigningKey;
 use signet_verify::registry::{RegistryClient, RegistryConfig, Transport};
 use signet_verify::trust::TrustRoot;
@@ -710,8 +710,9 @@ async fn run(server: tokio::runtime::Handle) {
         ttl: Duration::from_secs(3600),
     };
     for i in 0..100_000u64 {
-        let key = format!("signet:v1:{:064x}", i);
-        v.prime_cache(key, sample.clone()).await;
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&i.to_be_bytes());
+        v.prime_cache(VerdictKey(key), sample.clone()).await;
     }
     let held = v.cached_verdicts().await;
     let rss = rss_mb();

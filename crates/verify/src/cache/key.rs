@@ -16,6 +16,21 @@ use signet_policy::{AttestorKind, AttestorSet, ImageVerification, KeySource, Sec
 use crate::engine::Verifier;
 use crate::{Error, Result};
 
+/// A verdict's key: the SHA-256 of everything its verdict depends on. Kept in process as
+/// the 32 bytes themselves (a fraction of the hex string's memory and hashing, for each of
+/// up to `max_entries` verdicts and every lookup); the shared tier stores it under
+/// [`VerdictKey::shared`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerdictKey(pub [u8; 32]);
+
+impl VerdictKey {
+    /// The key in the shared tier: `signet:v1:` and the digest in hex, as every replica and
+    /// every earlier version writes it.
+    pub fn shared(&self) -> String {
+        format!("signet:v1:{}", hex::encode(self.0))
+    }
+}
+
 /// The key of `entry` on `image` at `digest` under the trust root `trust`, read with the
 /// credentials known as `credentials` ([`RegistryClient::credentials_identity`]).
 ///
@@ -27,7 +42,7 @@ pub(super) async fn cache_key(
     image: &ImageRef,
     digest: &str,
     entry: &ImageVerification,
-) -> Result<String> {
+) -> Result<VerdictKey> {
     let mut h = Context::new(&SHA256);
     for part in [digest, image.registry(), image.repository(), trust] {
         h.update(part.as_bytes());
@@ -57,7 +72,9 @@ pub(super) async fn cache_key(
             h.update(&key.spki_der);
         }
     }
-    Ok(format!("signet:v1:{}", hex::encode(h.finish())))
+    let mut key = [0u8; 32];
+    key.copy_from_slice(h.finish().as_ref());
+    Ok(VerdictKey(key))
 }
 
 /// SHA-256 of `entry` as written, worked out once per loaded entry.
@@ -83,5 +100,21 @@ fn collect_secrets<'a>(set: &'a AttestorSet, out: &mut Vec<&'a SecretReference>)
             AttestorKind::Nested(nested) => collect_secrets(nested, out),
             AttestorKind::Keyless(_) | AttestorKind::Certificates(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VerdictKey;
+
+    #[test]
+    fn the_shared_key_is_the_digest_in_hex_after_the_version() {
+        let mut digest = [0u8; 32];
+        digest[0] = 0xab;
+        digest[31] = 0x01;
+        let shared = VerdictKey(digest).shared();
+        assert_eq!(shared.len(), "signet:v1:".len() + 64);
+        assert!(shared.starts_with("signet:v1:ab00"), "{shared}");
+        assert!(shared.ends_with("0001"), "{shared}");
     }
 }

@@ -22,6 +22,7 @@ use signet_policy::ImageVerification;
 use crate::engine::{shared_error, ArtifactCache, EntryVerdict, Verifier};
 use crate::Result;
 
+pub use key::VerdictKey;
 pub use stored::CachedVerdict;
 
 /// A shared verdict store (L2): opaque bytes under a key, kept for a TTL. Implementations
@@ -103,10 +104,10 @@ const CLAIM_POLL: Duration = Duration::from_millis(10);
 /// Gives each cached verdict its own lifetime: the pass or fail TTL chosen when stored.
 struct ByOutcome;
 
-impl Expiry<String, Arc<CachedVerdict>> for ByOutcome {
+impl Expiry<VerdictKey, Arc<CachedVerdict>> for ByOutcome {
     fn expire_after_create(
         &self,
-        _key: &String,
+        _key: &VerdictKey,
         value: &Arc<CachedVerdict>,
         _created_at: Instant,
     ) -> Option<Duration> {
@@ -117,7 +118,7 @@ impl Expiry<String, Arc<CachedVerdict>> for ByOutcome {
 /// The caches of one verifier.
 pub(crate) struct VerdictCache {
     config: CacheConfig,
-    verdicts: Cache<String, Arc<CachedVerdict>>,
+    verdicts: Cache<VerdictKey, Arc<CachedVerdict>>,
     digests: Option<Cache<String, String>>,
     trust_fingerprint: String,
 }
@@ -187,7 +188,7 @@ impl Verifier {
 
     /// Stores `verdict` in L1 under `key` as if it had been verified (benchmarks filling
     /// the cache); does nothing without a cache.
-    pub async fn prime_cache(&self, key: String, verdict: CachedVerdict) {
+    pub async fn prime_cache(&self, key: VerdictKey, verdict: CachedVerdict) {
         if let Some(c) = &self.cache {
             c.verdicts.insert(key, Arc::new(verdict)).await;
         }
@@ -259,32 +260,37 @@ impl Verifier {
         let computed = AtomicBool::new(false);
         let init = async {
             computed.store(true, Ordering::Relaxed);
-            let token = match self.claim_or_wait(cache, &key).await {
-                Ok(found) => return Ok(Arc::new(found)),
-                Err(token) => token,
+            // The shared tier's key is written out only for the shared tier.
+            let shared = cache.config.l2.as_deref().map(|l2| (l2, key.shared()));
+            let token = match &shared {
+                Some((l2, key)) => match self.claim_or_wait(cache, *l2, key).await {
+                    Ok(found) => return Ok(Arc::new(found)),
+                    Err(token) => token,
+                },
+                None => None,
             };
             self.stats.verifications.fetch_add(1, Ordering::Relaxed);
             let checked = self
                 .check(artifacts, registry, image, digest, entry)
                 .await
                 .map(|v| CachedVerdict::from_verdict(&v, image, cache));
-            if let Some(l2) = &cache.config.l2 {
+            if let Some((l2, key)) = &shared {
                 if let Ok(stored) = &checked {
                     if let Ok(bytes) = serde_json::to_vec(stored) {
-                        l2.put(&key, bytes, stored.ttl).await;
+                        l2.put(key, bytes, stored.ttl).await;
                     }
                 }
                 // Released once the verdict is stored (or on an error, which is never
                 // stored), so a replica that waited finds it or verifies itself.
                 if let Some(token) = token {
-                    l2.release(&key, &token).await;
+                    l2.release(key, &token).await;
                 }
             }
             Ok::<_, crate::Error>(Arc::new(checked?))
         };
         let found = cache
             .verdicts
-            .try_get_with(key.clone(), init)
+            .try_get_with(key, init)
             .await
             .map_err(shared_error)?;
         if !computed.load(Ordering::Relaxed) {
@@ -299,14 +305,12 @@ impl Verifier {
     async fn claim_or_wait(
         &self,
         cache: &VerdictCache,
+        l2: &dyn VerdictStore,
         key: &str,
     ) -> std::result::Result<CachedVerdict, Option<String>> {
-        if let Some(found) = self.read_l2(cache, key).await {
+        if let Some(found) = self.read_l2(cache, l2, key).await {
             return Ok(found);
         }
-        let Some(l2) = &cache.config.l2 else {
-            return Err(None);
-        };
         let ttl = cache.config.claim_ttl;
         if ttl.is_zero() {
             return Err(None);
@@ -318,7 +322,7 @@ impl Verifier {
                 Claim::Unavailable => return Err(None),
                 // The holder may have stored the verdict and let go since the read above.
                 Claim::Granted(token) => {
-                    return match self.read_l2(cache, key).await {
+                    return match self.read_l2(cache, l2, key).await {
                         Some(found) => {
                             l2.release(key, &token).await;
                             Ok(found)
@@ -335,7 +339,7 @@ impl Verifier {
                         self.stats.l2_waits.fetch_add(1, Ordering::Relaxed);
                     }
                     tokio::time::sleep(CLAIM_POLL).await;
-                    if let Some(found) = self.read_l2(cache, key).await {
+                    if let Some(found) = self.read_l2(cache, l2, key).await {
                         return Ok(found);
                     }
                 }
@@ -343,8 +347,12 @@ impl Verifier {
         }
     }
 
-    async fn read_l2(&self, cache: &VerdictCache, key: &str) -> Option<CachedVerdict> {
-        let l2 = cache.config.l2.as_ref()?;
+    async fn read_l2(
+        &self,
+        cache: &VerdictCache,
+        l2: &dyn VerdictStore,
+        key: &str,
+    ) -> Option<CachedVerdict> {
         let bytes = l2.get(key).await?;
         let mut found: CachedVerdict = serde_json::from_slice(&bytes).ok()?;
         found.ttl = cache.ttl_for(found.passed());
