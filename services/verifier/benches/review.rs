@@ -7,14 +7,16 @@
 //! - warm `Review` throughput against the do-nothing baseline (same client, same channel,
 //!   same concurrency), the CPU per call of each split into server and client, and
 //!   latency at half of saturation (requests evenly spaced, each timed from when it was
-//!   due) beside the baseline's at the same rate;
+//!   due) beside the baseline's at the same rate, with the CPU per request meanwhile and
+//!   how busy the cores were;
 //! - the same for a dry-run `Review`, decided alike and not recorded: the gap between the
 //!   two is what writing decisions costs;
 //! - the engine alone and the service alone (no gRPC) per warm decision;
 //! - cold key-based `Review` CPU per verification (the service's threads alone, and the
 //!   whole process; not the registry) and p50;
 //! - signature fetches for a Pod of 8 containers of one image; verifications for 100
-//!   concurrent `Review`s of one uncached image; RSS with 100 000 cached verdicts.
+//!   concurrent `Review`s of one uncached image;
+//! - RSS before and after 100 000 verdicts are cached, and the bytes each takes.
 
 #[path = "../tests/support/postgres.rs"]
 mod postgres;
@@ -217,6 +219,48 @@ async fn latencies(
     }
     out.sort();
     out
+}
+
+/// What an open-loop run measured: latencies, and what the requests cost meanwhile.
+struct OpenLoop {
+    p50: f64,
+    p99: f64,
+    /// CPU of the service's threads per request, µs.
+    server_us: f64,
+    /// This process's CPU over the run's wall time and every core: one request at a time
+    /// costs more than in the closed loop's batches, so half of the closed loop's rate can
+    /// keep the cores nearly busy, and a queue then sets the p99.
+    busy: f64,
+}
+
+impl OpenLoop {
+    fn load(&self) -> String {
+        format!(
+            "server CPU {:.1} µs per request, cores {:.0} % busy",
+            self.server_us,
+            self.busy * 100.0
+        )
+    }
+}
+
+/// [`latencies`] at `rate`, with the CPU spent meanwhile.
+async fn open_loop(
+    client: &VerifierClient<Channel>,
+    token: &str,
+    pod: &Pod,
+    rate: f64,
+) -> OpenLoop {
+    let (before, started) = (CpuSplit::now(), Instant::now());
+    let sorted = latencies(client, token, pod, rate).await;
+    let (cpu, wall) = (CpuSplit::now() - before, started.elapsed());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let (p50, p99) = p50_p99(&sorted);
+    OpenLoop {
+        p50,
+        p99,
+        server_us: cpu.server.as_secs_f64() * 1e6 / sorted.len() as f64,
+        busy: cpu.process.as_secs_f64() / (wall.as_secs_f64() * cores),
+    }
 }
 
 async fn serve_noop() -> SocketAddr {
@@ -570,19 +614,30 @@ async fn run(server: tokio::runtime::Handle) {
         rest(review_cpu),
         rest(dry_cpu),
     );
-    let (p50, p99) = p50_p99(&latencies(&verifier, &token, &warm, rps / 2.0).await);
+    let at = open_loop(&verifier, &token, &warm, rps / 2.0).await;
     println!(
-        "  at half saturation ({:.0} req/s): p50 {p50:.2} ms, p99 {p99:.2} ms (target p99 <= 2 ms)",
+        "  at half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms (target p99 <= 2 ms); {}",
         rps / 2.0,
+        at.p50,
+        at.p99,
+        at.load()
     );
     // The same load on the do-nothing server: what the client, the channel and two shared
     // cores add to every latency above.
-    let (p50, p99) = p50_p99(&latencies(&noop, &token, &warm, rps / 2.0).await);
-    println!("  the do-nothing baseline at that rate: p50 {p50:.2} ms, p99 {p99:.2} ms");
-    let (p50, p99) = p50_p99(&latencies(&verifier, &token, &dry, dry_rps / 2.0).await);
+    let at = open_loop(&noop, &token, &warm, rps / 2.0).await;
     println!(
-        "  dry-run Review at its half saturation ({:.0} req/s): p50 {p50:.2} ms, p99 {p99:.2} ms",
+        "  the do-nothing baseline at that rate: p50 {:.2} ms, p99 {:.2} ms; {}",
+        at.p50,
+        at.p99,
+        at.load()
+    );
+    let at = open_loop(&verifier, &token, &dry, dry_rps / 2.0).await;
+    println!(
+        "  dry-run Review at its half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms; {}",
         dry_rps / 2.0,
+        at.p50,
+        at.p99,
+        at.load()
     );
 
     // The engine alone (no gRPC, auth or store): the same warm decision.
