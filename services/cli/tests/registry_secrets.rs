@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
-use signet_testkit::{push_random_image, Registry, RegistryOptions};
+use signet_testkit::{push_random_image, KeyPolicy, Registry, RegistryOptions};
 use signet_verifier::app;
 use signet_verifier::service::CredentialsKey;
 use signet_verify::crypto::SigningKey;
@@ -53,35 +53,16 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// A policy whose rule reads `host`'s images with the named set `regcred`.
-fn policy(dir: &Path, host: &str, pem: &str) -> PathBuf {
+/// A policy whose rule reads `host`'s images with the named sets `secrets` (YAML flow
+/// list items, `regcred`).
+fn policy(dir: &Path, host: &str, pem: &str, secrets: &str) -> PathBuf {
     let path = dir.join("private.yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: private}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: signed
-      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-      verifyImages:
-        - imageReferences: [\"{host}/*\"]
-          imageRegistryCredentials:
-            secrets: [regcred]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-{}
-                    rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-",
-            signet_testkit::indent(pem, 22).trim_end()
-        ),
-    )
-    .expect("write policy");
+    let credentials = format!("imageRegistryCredentials: {{secrets: [{secrets}]}}");
+    let yaml = KeyPolicy::new("private", &format!("{host}/*"), pem)
+        .rule("signed")
+        .field(&credentials)
+        .yaml();
+    std::fs::write(&path, yaml).expect("write policy");
     path
 }
 
@@ -115,7 +96,7 @@ async fn verify_reads_a_registry_with_the_named_set_given_as_a_docker_config() {
 
     let dir = tempfile::tempdir().expect("tmp");
     let home = dir.path();
-    let policy = policy(home, &host, &key.public_key_pem().expect("pem"));
+    let policy = policy(home, &host, &key.public_key_pem().expect("pem"), "regcred");
     let policy = policy.to_str().expect("utf-8 path");
     // `docker login` writes base64(user:password) in `auth`; other tools write the fields.
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASS}"));
@@ -298,6 +279,42 @@ async fn registry_credentials_are_administered_into_named_sets() {
         "{listed}"
     );
     assert!(!listed.contains("Pa55"), "{listed}");
+
+    // A policy naming a held set and one the verifier does not hold: applied, with a
+    // warning on stderr naming the missing one and its field.
+    let pem = SigningKey::generate()
+        .expect("key")
+        .public_key_pem()
+        .expect("pem");
+    let file = policy(
+        dir.path(),
+        "registry.example.com:5000",
+        &pem,
+        "kyverno/regcred, other",
+    );
+    let out = run(
+        v(&["policy", "apply", "-f", &file.display().to_string()]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "policy private created (version 1)"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: spec.rules[0].verifyImages[0].imageRegistryCredentials.secrets[1]: \
+             the verifier holds no registry credentials secret \"other\""
+        ),
+        "{stderr}"
+    );
 
     // No password on stdin and no terminal: refused before anything is sent.
     let out = run(

@@ -230,10 +230,20 @@ async fn a_named_set_stored_through_the_api_is_what_a_rule_naming_it_reads_with(
         .register_cluster("c1", &BTreeMap::new())
         .await
         .expect("cluster");
-    service
+    let applied = service
         .apply_policy(&policy_naming_regcred(&host, &pem))
         .await
         .expect("a policy naming a set not stored yet is accepted");
+    // Accepted with a warning naming the field and the set.
+    assert_eq!(applied.warnings.len(), 1, "{:?}", applied.warnings);
+    assert!(
+        applied.warnings[0].starts_with(
+            "spec.rules[0].verifyImages[0].imageRegistryCredentials.secrets[0]: \
+             the verifier holds no registry credentials secret \"regcred\""
+        ),
+        "{:?}",
+        applied.warnings
+    );
     let url = serve(&service).await;
     let http = reqwest::Client::new();
     let verify = || verify_as(&http, &url, &cluster.token, &image);
@@ -301,6 +311,12 @@ async fn a_named_set_stored_through_the_api_is_what_a_rule_naming_it_reads_with(
     let after = verify().await;
     assert_eq!(after["allowed"], true, "{after}");
     assert_eq!(after["verdicts"][0]["result"], "pass", "{after}");
+    // Applied again now that the set is held: no warning.
+    let reapplied = service
+        .apply_policy(&policy_naming_regcred(&host, &pem))
+        .await
+        .expect("apply");
+    assert_eq!(reapplied.warnings, Vec::<String>::new());
 
     // Replaced (200) by a password the registry refuses: the passing verdict is not
     // answered from the cache.

@@ -19,6 +19,10 @@ pub struct AppliedPolicy {
     pub version: i64,
     /// True when the policy did not exist before.
     pub created: bool,
+    /// What was accepted but needs attention, each naming the field it is about: a
+    /// registry credentials secret the verifier does not hold (the entry naming it decides
+    /// `error` until it is stored).
+    pub warnings: Vec<String>,
 }
 
 /// A stored policy, for listings and reads.
@@ -137,11 +141,16 @@ impl Service {
         // The change notification reloads every replica; this one reloads now so the
         // caller's next request sees the policy.
         self.reload_policies().await?;
-        tracing::info!(policy = %record.name, version = record.version, created, "policy applied");
+        let warnings = missing_secrets(&policy, &self.verifier.registry().named_credentials());
+        tracing::info!(policy = %record.name, version = record.version, created, warnings = warnings.len(), "policy applied");
+        for warning in &warnings {
+            tracing::warn!(policy = %record.name, "{warning}");
+        }
         Ok(AppliedPolicy {
             name: record.name,
             version: record.version,
             created,
+            warnings,
         })
     }
 
@@ -186,4 +195,30 @@ impl Service {
             .filter(|p| p.selector.matches(labels))
             .collect()
     }
+}
+
+/// A warning for each `imageRegistryCredentials.secrets` name of `policy` that is not in
+/// `held`. Kyverno reads an image anonymously when a secret it names is missing; Signet
+/// decides `error` instead, so as not to enforce a rule without the credentials it names.
+/// The apply is still accepted: the set may be stored after the policy.
+fn missing_secrets(policy: &Policy, held: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (r, rule) in policy.spec.rules.iter().enumerate() {
+        for (e, entry) in rule.verify_images.iter().enumerate() {
+            let Some(credentials) = &entry.image_registry_credentials else {
+                continue;
+            };
+            for (s, name) in credentials.secrets.iter().enumerate() {
+                if held.binary_search(name).is_err() {
+                    warnings.push(format!(
+                        "spec.rules[{r}].verifyImages[{e}].imageRegistryCredentials.secrets[{s}]: \
+                         the verifier holds no registry credentials secret {name:?}; until one is \
+                         stored (signet registry-credentials create --secret {name} ...), \
+                         images this entry verifies decide error"
+                    ));
+                }
+            }
+        }
+    }
+    warnings
 }

@@ -48,6 +48,9 @@ pub async fn apply(c: &Client, file: &Path) -> anyhow::Result<()> {
             v["name"].as_str().unwrap_or("?"),
             v["version"]
         );
+        for warning in v["warnings"].as_array().into_iter().flatten() {
+            eprintln!("warning: {}", warning.as_str().unwrap_or_default());
+        }
     }
     Ok(())
 }
