@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 pub use cosign::{ensure_success, Cosign};
 pub use measure::process_cpu_time;
-pub use policy::{key_entry, KeyPolicy};
+pub use policy::{key_entry, provenance_by_key, KeyPolicy};
 pub use proxy::TcpProxy;
 pub use push::push_random_image;
 pub use registry::{LoggedRequest, Registry, RegistryOptions};

@@ -79,6 +79,19 @@ spec:
     }
 }
 
+/// The entry's `attestations` (for [`KeyPolicy::then`]): a SLSA provenance v0.2 signed by
+/// the PEM public key `pem`, its transparency log not required.
+pub fn provenance_by_key(pem: &str) -> String {
+    format!(
+        "          attestations:
+            - type: https://slsa.dev/provenance/v0.2
+              attestors:
+                - entries:
+{}",
+        key_entry(pem, 20)
+    )
+}
+
 /// An attestor set's entry (a YAML list item indented `spaces`) for the PEM public key
 /// `pem`, its transparency log not required.
 pub fn key_entry(pem: &str, spaces: usize) -> String {
@@ -120,6 +133,15 @@ spec:
                     rekor: {url: \"https://rekor.sigstore.dev\", ignoreTlog: true}
 "
         );
+    }
+
+    #[test]
+    fn provenance_is_required_by_the_same_kind_of_key_entry() {
+        let yaml = provenance_by_key(PEM);
+        let head =
+            "          attestations:\n            - type: https://slsa.dev/provenance/v0.2\n";
+        assert!(yaml.starts_with(head), "{yaml}");
+        assert!(yaml.ends_with(&key_entry(PEM, 20)), "{yaml}");
     }
 
     #[test]

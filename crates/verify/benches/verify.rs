@@ -77,17 +77,7 @@ async fn run() {
     let policy = load_policies(&bench_policy(&host, &pem, "")).expect("policy");
     let entry = &policy[0].spec.rules[0].verify_images[0];
     // The same entry requiring a signed SLSA provenance too, by the same key.
-    let attestations = format!(
-        "          attestations:
-            - type: https://slsa.dev/provenance/v0.2
-              attestors:
-                - entries:
-                    - keys:
-                        publicKeys: |-
-{}                        rekor: {{url: \"https://rekor.sigstore.dev\", ignoreTlog: true}}
-",
-        signet_testkit::indent(&pem, 26)
-    );
+    let attestations = signet_testkit::provenance_by_key(&pem);
     let provenance_policy =
         load_policies(&bench_policy(&host, &pem, &attestations)).expect("policy");
     let provenance_entry = &provenance_policy[0].spec.rules[0].verify_images[0];

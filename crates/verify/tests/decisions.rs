@@ -20,6 +20,15 @@ fn entry(host: &str, pem: &str) -> String {
     )
 }
 
+/// A Pod of `n` containers running `image`.
+fn pod_of(n: usize, image: &str) -> serde_json::Value {
+    let containers: Vec<_> = (0..n)
+        .map(|i| json!({"name": format!("c{i}"), "image": image}))
+        .collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
+        "spec": {"containers": containers}})
+}
+
 fn request(kind: &str, object: serde_json::Value) -> AdmissionRequest {
     let (group, version) = match kind {
         "Pod" => ("", "v1"),
@@ -55,11 +64,7 @@ async fn eight_containers_of_one_image_fetch_signatures_once_and_all_get_pinned(
     let p = policy(&policy_text);
     assert_eq!(p.spec.rules.len(), 2);
 
-    let containers: Vec<_> = (0..8)
-        .map(|i| json!({"name": format!("c{i}"), "image": tagged}))
-        .collect();
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
-        "spec": {"containers": containers}});
+    let pod = pod_of(8, &tagged);
     let before = sig_fetches(&env);
     let verifier = env.verifier(StaticKeys::new());
     let decision = verifier
@@ -101,14 +106,7 @@ async fn two_rules_on_eight_containers_fetch_signatures_and_attestations_once() 
     // Each rule needs the signature and the signed provenance: while one rule's signatures
     // are checked, the attestations are fetched for it, and the other rule must find both
     // in the decision's cache rather than fetch them again.
-    let attestations = format!(
-        "          attestations:
-            - type: https://slsa.dev/provenance/v0.2
-              attestors:
-                - entries:
-{}",
-        signet_testkit::key_entry(&signer.public_pem(), 20)
-    );
+    let attestations = signet_testkit::provenance_by_key(&signer.public_pem());
     let one =
         signet_testkit::KeyPolicy::new("p", &format!("{}/*", env.host()), &signer.public_pem())
             .then(&attestations)
@@ -120,11 +118,7 @@ async fn two_rules_on_eight_containers_fetch_signatures_and_attestations_once() 
     ));
     assert_eq!(p.spec.rules.len(), 2);
 
-    let containers: Vec<_> = (0..8)
-        .map(|i| json!({"name": format!("c{i}"), "image": tagged}))
-        .collect();
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "team"},
-        "spec": {"containers": containers}});
+    let pod = pod_of(8, &tagged);
     let (sigs, atts) = (sig_fetches(&env), fetches_of(&env, ".att"));
     let decision = env
         .verifier(StaticKeys::new())

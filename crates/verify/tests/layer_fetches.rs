@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use fake_registry::{FakeRegistry, Reply, Seen};
 use signet_policy::image::ImageRef;
-use signet_testkit::{key_entry, KeyPolicy};
+use signet_testkit::{provenance_by_key, KeyPolicy};
 use signet_verify::cosign::{
     attestation_tag, signature_manifest, signature_tag, Layer, OCI_MANIFEST_MEDIA_TYPE,
     SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
@@ -171,14 +171,7 @@ fn signature_and_provenance_policy(host: &str) -> signet_policy::Policy {
         .expect("key")
         .public_key_pem()
         .expect("pem");
-    let attestations = format!(
-        "          attestations:
-            - type: https://slsa.dev/provenance/v0.2
-              attestors:
-                - entries:
-{}",
-        key_entry(&pem, 20)
-    );
+    let attestations = provenance_by_key(&pem);
     let yaml = KeyPolicy::new("test", &format!("{host}/*"), &pem)
         .then(&attestations)
         .yaml();
