@@ -20,6 +20,20 @@ fn entry(host: &str, pem: &str) -> String {
     )
 }
 
+/// `yaml`, a policy whose one rule `rule` is written last, with a copy of that rule named
+/// `again` after it.
+fn with_rule_again(yaml: &str, rule: &str, again: &str) -> String {
+    let start = yaml
+        .find(&format!("    - name: {rule}\n"))
+        .expect("the rule");
+    let copy = yaml[start..].replacen(
+        &format!("- name: {rule}\n"),
+        &format!("- name: {again}\n"),
+        1,
+    );
+    format!("{}\n{copy}", yaml.trim_end())
+}
+
 /// A Pod of `n` containers running `image`.
 fn pod_of(n: usize, image: &str) -> serde_json::Value {
     let containers: Vec<_> = (0..n)
@@ -54,14 +68,7 @@ async fn eight_containers_of_one_image_fetch_signatures_once_and_all_get_pinned(
     env.cosign_sign(&signer, &env.by_digest("app", &digest), &[]);
     // Two rules needing the same signatures.
     let text = cluster_policy(&entry(&env.host(), &signer.public_pem()));
-    let second = text.replace("    - name: verify\n", "    - name: verify-again\n");
-    let rules_start = second.find("    - name: verify-again").expect("rule");
-    let policy_text = format!(
-        "{}{}",
-        text.trim_end(),
-        &format!("\n{}", &second[rules_start..])
-    );
-    let p = policy(&policy_text);
+    let p = policy(&with_rule_again(&text, "verify", "verify-again"));
     assert_eq!(p.spec.rules.len(), 2);
 
     let pod = pod_of(8, &tagged);
@@ -111,11 +118,7 @@ async fn two_rules_on_eight_containers_fetch_signatures_and_attestations_once() 
         signet_testkit::KeyPolicy::new("p", &format!("{}/*", env.host()), &signer.public_pem())
             .then(&attestations)
             .yaml();
-    let rule = &one[one.find("    - name: r\n").expect("rule")..];
-    let p = policy(&format!(
-        "{one}{}",
-        rule.replacen("- name: r\n", "- name: r2\n", 1)
-    ));
+    let p = policy(&with_rule_again(&one, "r", "r2"));
     assert_eq!(p.spec.rules.len(), 2);
 
     let pod = pod_of(8, &tagged);
