@@ -198,11 +198,9 @@ impl Service {
 }
 
 /// A warning for each `imageRegistryCredentials.secrets` name of `policy` that is not in
-/// `held` (sorted, as [`RegistryClient::named_credentials`] gives it). Kyverno reads an image anonymously when a secret it names is missing; Signet
+/// `held`. Kyverno reads an image anonymously when a secret it names is missing; Signet
 /// decides `error` instead, so as not to enforce a rule without the credentials it names.
 /// The apply is still accepted: the set may be stored after the policy.
-///
-/// [`RegistryClient::named_credentials`]: signet_verify::registry::RegistryClient::named_credentials
 fn missing_secrets(policy: &Policy, held: &[String]) -> Vec<String> {
     let mut warnings = Vec::new();
     for (r, rule) in policy.spec.rules.iter().enumerate() {
@@ -211,7 +209,7 @@ fn missing_secrets(policy: &Policy, held: &[String]) -> Vec<String> {
                 continue;
             };
             for (s, name) in credentials.secrets.iter().enumerate() {
-                if held.binary_search(name).is_err() {
+                if !held.contains(name) {
                     warnings.push(format!(
                         "spec.rules[{r}].verifyImages[{e}].imageRegistryCredentials.secrets[{s}]: \
                          the verifier holds no registry credentials secret {name:?}; until one is \
