@@ -233,10 +233,13 @@ struct OpenLoop {
     busy: f64,
 }
 
-impl OpenLoop {
-    fn load(&self) -> String {
-        format!(
-            "server CPU {:.1} µs per request, cores {:.0} % busy",
+impl std::fmt::Display for OpenLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.2} ms, p99 {:.2} ms; server CPU {:.1} µs per request, cores {:.0} % busy",
+            self.p50,
+            self.p99,
             self.server_us,
             self.busy * 100.0
         )
@@ -616,28 +619,17 @@ async fn run(server: tokio::runtime::Handle) {
     );
     let at = open_loop(&verifier, &token, &warm, rps / 2.0).await;
     println!(
-        "  at half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms (target p99 <= 2 ms); {}",
-        rps / 2.0,
-        at.p50,
-        at.p99,
-        at.load()
+        "  at half saturation ({:.0} req/s; target p99 <= 2 ms): {at}",
+        rps / 2.0
     );
     // The same load on the do-nothing server: what the client, the channel and two shared
     // cores add to every latency above.
     let at = open_loop(&noop, &token, &warm, rps / 2.0).await;
-    println!(
-        "  the do-nothing baseline at that rate: p50 {:.2} ms, p99 {:.2} ms; {}",
-        at.p50,
-        at.p99,
-        at.load()
-    );
+    println!("  the do-nothing baseline at that rate: {at}");
     let at = open_loop(&verifier, &token, &dry, dry_rps / 2.0).await;
     println!(
-        "  dry-run Review at its half saturation ({:.0} req/s): p50 {:.2} ms, p99 {:.2} ms; {}",
-        dry_rps / 2.0,
-        at.p50,
-        at.p99,
-        at.load()
+        "  dry-run Review at its half saturation ({:.0} req/s): {at}",
+        dry_rps / 2.0
     );
 
     // The engine alone (no gRPC, auth or store): the same warm decision.
