@@ -321,3 +321,40 @@ async fn named_keys_repository_override_and_the_transparency_log() {
         v.message
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unannotated_payload_is_known_from_the_manifest_and_an_annotated_one_is_read() {
+    let env = Env::new().await;
+    let signer = env.key_pair("signer");
+    let host = env.host();
+    let p = policy(&cluster_policy(&key_entry(&host, &signer.public_pem(), "")));
+    let blob_reads = || {
+        env.registry
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+            .count()
+    };
+
+    // cosign's payload without `-a` is the one bytes for this repository and digest: the
+    // layer's digest in the manifest names it, so the blob is not asked for.
+    let (plain, digest) = env.image("app", "plain").await;
+    env.cosign_sign(&signer, &env.by_digest("app", &digest), &[]);
+    let before = blob_reads();
+    let v = verify(&env.verifier(StaticKeys::new()), first_entry(&p), &plain).await;
+    assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
+    assert_eq!(blob_reads() - before, 0, "the payload was known");
+
+    // An annotated payload cannot be known before it is read.
+    let (annotated, digest) = env.image("app", "annotated").await;
+    env.cosign_sign(&signer, &env.by_digest("app", &digest), &["-a", "env=prod"]);
+    let before = blob_reads();
+    let v = verify(
+        &env.verifier(StaticKeys::new()),
+        first_entry(&p),
+        &annotated,
+    )
+    .await;
+    assert_eq!(v.result, VerdictResult::Pass, "{}", v.message);
+    assert_eq!(blob_reads() - before, 1, "the payload was read");
+}

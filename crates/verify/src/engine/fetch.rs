@@ -6,14 +6,16 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Bytes;
+use futures_util::future::Either;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use crate::cosign::{
-    attestation_tag, signature_tag, Envelope, Layer, SignatureManifest, BUNDLE_ANNOTATION,
-    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, DSSE_MEDIA_TYPE, SIGNATURE_ANNOTATION,
-    SIMPLE_SIGNING_MEDIA_TYPE,
+    attestation_tag, signature_tag, Envelope, Layer, SignatureManifest, SimpleSigning,
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, DSSE_MEDIA_TYPE,
+    SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
+use crate::digest::sha256_digest;
 use crate::registry::{RegistryClient, Transport};
 use crate::{Error, Result};
 
@@ -139,12 +141,38 @@ impl ArtifactCache {
     }
 }
 
+/// Blobs known here without asking the registry, by digest: a layer whose digest and
+/// size are one of these is not fetched. Content addressing makes this exact: bytes with
+/// the layer's SHA-256 are the bytes the registry would send, which [`RegistryClient::blob`]
+/// checks the same way.
+type Known = [(String, Bytes)];
+
+/// The payloads `cosign sign` (and `signet sign`) write for `digest` in `host/repository`
+/// without `-a` annotations: the repository as cosign names it (Docker Hub's as
+/// `index.docker.io/…`) and as it is written. Most signatures are one of these, so their
+/// `.sig` layer is known from the manifest alone and its round trip is saved; any other
+/// (annotated, or naming another repository) is fetched.
+fn unannotated_payloads(host: &str, repository: &str, digest: &str) -> Vec<(String, Bytes)> {
+    let mut names = vec![format!("{host}/{repository}")];
+    if host == "docker.io" {
+        names.push(format!("index.docker.io/{repository}"));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let bytes = Bytes::from(SimpleSigning::new(name, digest).to_bytes());
+            (sha256_digest(&bytes), bytes)
+        })
+        .collect()
+}
+
 async fn layers_of(
     registry: &RegistryClient,
     host: &str,
     repository: &str,
     tag: &str,
     media_type: &str,
+    known: &Known,
 ) -> Result<Vec<(Layer, Bytes)>> {
     let Some(manifest) = registry.manifest(host, repository, tag).await? else {
         return Ok(Vec::new());
@@ -167,7 +195,15 @@ async fn layers_of(
     // would not be `Send` for every lifetime, as the boxed leaf checks calling this need.
     let requests: Vec<_> = layers
         .iter()
-        .map(|layer| registry.blob(host, repository, &layer.digest))
+        .map(|layer| {
+            let found = known.iter().find(|(digest, bytes)| {
+                *digest == layer.digest && bytes.len() as u64 == layer.size
+            });
+            match found {
+                Some((_, bytes)) => Either::Left(std::future::ready(Ok(bytes.clone()))),
+                None => Either::Right(registry.blob(host, repository, &layer.digest)),
+            }
+        })
         .collect();
     let blobs: Vec<Bytes> = stream::iter(requests)
         .buffered(BLOB_FETCHES)
@@ -183,7 +219,16 @@ async fn fetch_signatures(
     digest: &str,
 ) -> Result<Vec<SignatureLayer>> {
     let tag = signature_tag(digest);
-    let layers = layers_of(registry, host, repository, &tag, SIMPLE_SIGNING_MEDIA_TYPE).await?;
+    let known = unannotated_payloads(host, repository, digest);
+    let layers = layers_of(
+        registry,
+        host,
+        repository,
+        &tag,
+        SIMPLE_SIGNING_MEDIA_TYPE,
+        &known,
+    )
+    .await?;
     let mut out = Vec::with_capacity(layers.len());
     for (layer, payload) in layers {
         // A layer without a readable signature cannot verify; it is skipped like cosign
@@ -213,7 +258,8 @@ async fn fetch_attestations(
     digest: &str,
 ) -> Result<Vec<AttestationLayer>> {
     let tag = attestation_tag(digest);
-    let layers = layers_of(registry, host, repository, &tag, DSSE_MEDIA_TYPE).await?;
+    // An envelope carries its signature, so none is known before it is read.
+    let layers = layers_of(registry, host, repository, &tag, DSSE_MEDIA_TYPE, &[]).await?;
     let mut out = Vec::with_capacity(layers.len());
     for (layer, raw) in layers {
         let Ok(envelope) = Envelope::parse(&raw) else {
