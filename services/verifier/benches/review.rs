@@ -446,6 +446,8 @@ impl std::ops::Sub for CpuSplit {
 }
 
 fn main() {
+    // As the binary logs, to nowhere: each call's span costs what it costs deployed.
+    signet_verifier::logging::init(std::io::sink);
     let server = tokio::runtime::Builder::new_multi_thread()
         .thread_name(SERVER_THREADS)
         .enable_all()
