@@ -125,12 +125,18 @@ fn admission(pod: &Pod) -> Vec<u8> {
     .expect("json")
 }
 
+/// The deadline the relay gives each call by default (`--timeout-seconds 9`).
+const RELAY_DEADLINE: Duration = Duration::from_secs(9);
+
+/// A call as the relay makes it: the request, its bearer token, and its deadline
+/// (`grpc-timeout`), which every server, the do-nothing one as well, keeps a timer for.
 fn request(token: &str, pod: &Pod) -> Request<ReviewRequest> {
     let mut r = Request::new(ReviewRequest {
         admission_request: admission(pod),
         namespace_labels: HashMap::new(),
         relay_version: "bench".into(),
     });
+    r.set_timeout(RELAY_DEADLINE);
     let value = format!("Bearer {token}").parse().expect("metadata");
     r.metadata_mut().insert("authorization", value);
     r
