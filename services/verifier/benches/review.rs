@@ -3,7 +3,9 @@
 //! Starts the Distribution registry (its own process), a real verifier gRPC server in
 //! this process on the embedded store (or on PostgreSQL, with
 //! `SIGNET_BENCH_STORE=postgres`), and a do-nothing tonic server implementing the same
-//! proto, both on a runtime of their own (the client has another). Prints:
+//! proto, both on a runtime of their own (the client has another). The verifier's log
+//! subscriber is installed, writing nowhere, and the client calls as the relay does (a
+//! bearer token and the relay's default deadline). Prints:
 //! - warm `Review` throughput against the do-nothing baseline (same client, same channel,
 //!   same concurrency), the CPU per call of each split into server and client, and
 //!   latency at half of saturation (requests evenly spaced, each timed from when it was
