@@ -275,3 +275,35 @@ async fn fetch_attestations(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:d34db33fd34db33fd34db33fd34db33fd34db33fd34db33fd34db33fd34db33f";
+
+    /// The names a payload is predicted under, each payload checked against its digest.
+    fn predicted(host: &str, repository: &str) -> Vec<String> {
+        unannotated_payloads(host, repository, DIGEST)
+            .iter()
+            .map(|(digest, bytes)| {
+                assert_eq!(*digest, sha256_digest(bytes));
+                let payload = SimpleSigning::parse(bytes).expect("a cosign payload");
+                assert_eq!(payload.manifest_digest, DIGEST);
+                assert!(payload.annotations.is_empty());
+                payload.docker_reference
+            })
+            .collect()
+    }
+
+    #[test]
+    fn docker_hub_payloads_are_predicted_as_cosign_and_signet_name_the_repository() {
+        // cosign names Docker Hub `index.docker.io`; `signet sign` writes `docker.io`.
+        assert_eq!(
+            predicted("docker.io", "library/nginx"),
+            ["docker.io/library/nginx", "index.docker.io/library/nginx"]
+        );
+        assert_eq!(predicted("ghcr.io", "acme/app"), ["ghcr.io/acme/app"]);
+        assert_eq!(predicted("127.0.0.1:5000", "app"), ["127.0.0.1:5000/app"]);
+    }
+}
