@@ -17,9 +17,10 @@ use self::grammar::{check_digest, check_registry, check_repository, check_tag};
 use crate::{wildcard, Error, ImageVerification, Result};
 
 /// Docker Hub, the registry of references that name none.
-const DOCKER_HUB: &str = "docker.io";
-/// Docker Hub's legacy name, which Docker rewrites to `docker.io`.
-const DOCKER_HUB_LEGACY: &str = "index.docker.io";
+pub const DOCKER_HUB: &str = "docker.io";
+/// Docker Hub's legacy name, which Docker rewrites to `docker.io` (and go-containerregistry,
+/// so cosign, writes in a signature's `docker-reference`).
+pub const DOCKER_HUB_LEGACY: &str = "index.docker.io";
 
 /// A parsed image reference.
 ///

@@ -8,6 +8,7 @@ use base64::Engine;
 use bytes::Bytes;
 use futures_util::future::Either;
 use futures_util::{stream, StreamExt, TryStreamExt};
+use signet_policy::image::{DOCKER_HUB, DOCKER_HUB_LEGACY};
 use tokio::sync::OnceCell;
 
 use crate::cosign::{
@@ -154,8 +155,8 @@ type Known = [(String, Bytes)];
 /// (annotated, or naming another repository) is fetched.
 fn unannotated_payloads(host: &str, repository: &str, digest: &str) -> Vec<(String, Bytes)> {
     let mut names = vec![format!("{host}/{repository}")];
-    if host == "docker.io" {
-        names.push(format!("index.docker.io/{repository}"));
+    if host == DOCKER_HUB {
+        names.push(format!("{DOCKER_HUB_LEGACY}/{repository}"));
     }
     names
         .into_iter()

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+use signet_policy::image::{DOCKER_HUB, DOCKER_HUB_LEGACY};
+
 /// Credentials for one registry. `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
@@ -109,9 +111,9 @@ impl RegistryConfig {
 /// `map[host]`, looking Docker Hub up under its aliases too.
 fn lookup<'m>(map: &'m HashMap<String, Credentials>, host: &str) -> Option<&'m Credentials> {
     map.get(host).or_else(|| {
-        if host == "docker.io" {
+        if host == DOCKER_HUB {
             [
-                "index.docker.io",
+                DOCKER_HUB_LEGACY,
                 "registry-1.docker.io",
                 "https://index.docker.io/v1/",
             ]
